@@ -1,0 +1,132 @@
+"""The training loop: learning, reproducibility, control, divergence and resuming."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from engine.config import PRESETS, ModelConfig, OptimizerConfig, TrainConfig
+from engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
+
+SMALL = TrainConfig(
+    model=ModelConfig(hidden=(16,), activation="sigmoid", init="glorot"),
+    optimizer=OptimizerConfig(name="adam", lr=0.01),
+    batch_size=50,
+    epochs=3,
+    seed=5,
+)
+
+
+def events_of(trainer, control=None):
+    return list(trainer.run(control))
+
+
+def test_loss_falls_and_events_come_in_order(blobs):
+    events = events_of(Trainer(SMALL, blobs))
+    steps = [e for e in events if isinstance(e, StepMetrics)]
+    epochs = [e for e in events if isinstance(e, EpochMetrics)]
+
+    assert [s.step for s in steps] == list(range(1, 3 * 12 + 1))  # 600 / 50 = 12 steps per epoch
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert np.mean([s.loss for s in steps[-5:]]) < 0.5 * np.mean([s.loss for s in steps[:5]])
+    assert epochs[-1].test_accuracy > 0.9
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "completed"
+    kinds = [type(e).__name__ for e in events if not isinstance(e, StepMetrics)]
+    assert kinds == ["EpochMetrics", "Checkpoint"] * 3 + ["RunFinished"]
+
+
+def test_every_example_is_seen_once_per_epoch(blobs, monkeypatch):
+    seen = []
+    original = np.take
+
+    def spy(a, indices, *args, **kwargs):
+        if a is blobs.train_images:
+            seen.extend(np.asarray(indices).tolist())
+        return original(a, indices, *args, **kwargs)
+
+    monkeypatch.setattr(np, "take", spy)
+    config = SMALL.replace(epochs=2, batch_size=64)  # 600 = 9 * 64 + 24: a short last batch
+    events_of(Trainer(config, blobs))
+    assert sorted(seen[:600]) == list(range(600)) and sorted(seen[600:]) == list(range(600))
+    assert seen[:600] != seen[600:]  # a fresh permutation each epoch
+
+
+def test_same_seed_gives_bit_identical_weights(blobs):
+    first, second = Trainer(SMALL, blobs), Trainer(SMALL, blobs)
+    events_of(first)
+    events_of(second)
+    np.testing.assert_array_equal(first.model.flat.value, second.model.flat.value)
+    third = Trainer(SMALL.replace(seed=6), blobs)
+    events_of(third)
+    assert not np.array_equal(first.model.flat.value, third.model.flat.value)
+
+
+def test_resuming_from_a_checkpoint_reaches_the_same_weights(blobs):
+    whole = Trainer(SMALL, blobs)
+    events_of(whole)
+
+    first_part = Trainer(SMALL, blobs)
+    checkpoints = [e for e in first_part.run() if isinstance(e, Checkpoint)]
+    resumed = Trainer(SMALL, blobs, resume=checkpoints[0])  # after epoch 1 of 3
+    tail = events_of(resumed)
+
+    assert [e.epoch for e in tail if isinstance(e, EpochMetrics)] == [2, 3]
+    np.testing.assert_array_equal(resumed.model.flat.value, whole.model.flat.value)
+
+
+def test_stop_ends_within_one_step_and_keeps_the_last_epoch(blobs):
+    control = TrainControl()
+    trainer = Trainer(SMALL, blobs)
+    events = []
+    for event in trainer.run(control):
+        events.append(event)
+        if isinstance(event, StepMetrics) and event.step == 15:  # 3 steps into epoch 2
+            control.stop()
+    assert isinstance(events[-1], RunFinished)
+    assert events[-1].status == "stopped" and events[-1].epoch == 1
+    assert isinstance(events[-2], StepMetrics) and events[-2].step == 15
+    assert trainer.last_checkpoint.epoch == 1
+
+
+def test_pause_blocks_between_steps_until_resumed(blobs):
+    control = TrainControl()
+    steps = []
+    paused_at = threading.Event()
+
+    def consume():
+        for event in Trainer(SMALL.replace(epochs=1), blobs).run(control):
+            if isinstance(event, StepMetrics):
+                steps.append(event.step)
+                if event.step == 3:
+                    control.pause()
+                    paused_at.set()
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    assert paused_at.wait(5)
+    worker.join(0.3)
+    assert worker.is_alive() and steps == [1, 2, 3]
+    control.resume()
+    worker.join(10)
+    assert not worker.is_alive() and steps == list(range(1, 13))
+
+
+@pytest.mark.parametrize(
+    "optimizer", [OptimizerConfig(name="sgd", lr=1e4), OptimizerConfig(name="adam", lr=1e3)]
+)
+def test_divergence_ends_the_run_and_keeps_finite_weights(blobs, optimizer):
+    config = TrainConfig(
+        model=ModelConfig(hidden=(16,), activation="relu", init="he"), optimizer=optimizer, epochs=3
+    )
+    trainer = Trainer(config, blobs)
+    events = events_of(trainer)
+    assert events[-1].status == "diverged", events[-1]
+    assert trainer.last_checkpoint.weights.is_finite()
+    assert len([e for e in events if isinstance(e, EpochMetrics)]) < 3
+
+
+def test_float32_on_the_hot_path(blobs):
+    trainer = Trainer(PRESETS["notebook-sgd"].replace(epochs=1), blobs)
+    events_of(trainer)
+    assert trainer.model.flat.value.dtype == np.float32
+    assert all(a.dtype == np.float32 for a in trainer.last_checkpoint.weights.arrays)

@@ -44,10 +44,14 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """SGD (optionally with momentum) or Adam; Adam's defaults are Keras'."""
+    """SGD (optionally with momentum) or Adam; Adam's defaults are Keras'.
+
+    The learning rate of epoch ``e`` (1-based) is ``lr * lr_decay ** (e - 1)``.
+    """
 
     name: OptimizerName = "sgd"
     lr: float = 0.1
+    lr_decay: float = 1.0
     momentum: float = 0.0
     beta1: float = 0.9
     beta2: float = 0.999
@@ -57,6 +61,8 @@ class OptimizerConfig:
         _check_choice("optimizer", self.name, OptimizerName)
         if not self.lr > 0:
             raise ConfigError(f"learning rate must be > 0, got {self.lr}")
+        if not 0 < self.lr_decay <= 1:
+            raise ConfigError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if not 0 <= self.momentum < 1:
             raise ConfigError(f"momentum must be in [0, 1), got {self.momentum}")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
@@ -137,11 +143,11 @@ PRESETS: dict[str, TrainConfig] = {
         batch_size=32,
         epochs=10,
     ),
-    # A stronger net: two ReLU layers with He init and Adam.
+    # A stronger net: two ReLU layers with He init, Adam with a decaying learning rate.
     "relu-adam": TrainConfig(
         model=ModelConfig(hidden=(256, 128), activation="relu", init="he"),
-        optimizer=OptimizerConfig(name="adam", lr=1e-3),
-        batch_size=64,
+        optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
+        batch_size=128,
         epochs=20,
     ),
 }

@@ -180,6 +180,8 @@ class Trainer:
         inputs = np.empty((batch, images.shape[1]), np.float32)
         loss_fn = SoftmaxCrossEntropy()
         epoch = self.epoch + 1
+        settings = self.config.optimizer
+        self.optimizer.lr = settings.lr * settings.lr_decay ** (epoch - 1)
         chance = float(np.log(self.config.model.classes))
         average = chance
         order = self.rng.permutation(len(labels))

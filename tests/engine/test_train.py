@@ -130,3 +130,10 @@ def test_float32_on_the_hot_path(blobs):
     events_of(trainer)
     assert trainer.model.flat.value.dtype == np.float32
     assert all(a.dtype == np.float32 for a in trainer.last_checkpoint.weights.arrays)
+
+
+def test_learning_rate_decays_per_epoch(blobs):
+    config = SMALL.replace(optimizer=OptimizerConfig(name="sgd", lr=0.5, lr_decay=0.5))
+    trainer = Trainer(config, blobs)
+    rates = [trainer.optimizer.lr for e in trainer.run() if isinstance(e, EpochMetrics)]
+    assert rates == [0.5, 0.25, 0.125]

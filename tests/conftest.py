@@ -1,0 +1,11 @@
+"""Fixtures shared by every test folder."""
+
+import pytest
+
+from engine.data import Dataset, load_dataset
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Dataset:
+    """The real MNIST through the real source chain (the user's cache after the first fetch)."""
+    return load_dataset("mnist")

@@ -1,0 +1,86 @@
+"""The on-disk cache: one compressed .npz of uint8 arrays per dataset, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.data.base import ARRAY_KEYS, ArrayMap, DataError
+
+
+def default_cache_dir() -> Path:
+    """$DEEPLOOK_CACHE_DIR, else $XDG_CACHE_HOME/deeplook, else ~/.cache/deeplook."""
+    override = os.environ.get("DEEPLOOK_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    # The XDG spec says relative values are invalid and must be ignored.
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "deeplook"
+    return Path.home() / ".cache" / "deeplook"
+
+
+def cache_file(cache_dir: Path, name: str) -> Path:
+    """Where a dataset's cache lives (a name no Keras or IDX file uses, so none is mistaken for it)."""
+    return cache_dir / f"{name}.uint8.npz"
+
+
+def read_npz(path: Path, *, layouts: Sequence[tuple[str, ...]] = (ARRAY_KEYS,)) -> ArrayMap:
+    """Load the four arrays of an .npz file without pickles.
+
+    Each layout names four keys that map in order onto ARRAY_KEYS; the one matching the file is used.
+    """
+    try:
+        # np.load is given an open file, not a path: on a damaged zip it would leak its own handle.
+        with open(path, "rb") as stream:
+            loaded = np.load(stream, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise DataError(f"{path}: expected an .npz archive of arrays, found a single .npy array")
+            with loaded as archive:
+                found = sorted(archive.files)
+                keys = next((layout for layout in layouts if sorted(layout) == found), None)
+                if keys is None:
+                    expected = " or ".join(str(list(layout)) for layout in layouts)
+                    raise DataError(f"{path}: expected arrays {expected}, found {found}")
+                return {ours: archive[theirs] for ours, theirs in zip(ARRAY_KEYS, keys, strict=True)}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path}: not a readable .npz of arrays ({error})") from error
+
+
+def write_npz(path: Path, arrays: ArrayMap) -> None:
+    """Write arrays as a compressed .npz: temp file in the same folder, fsync, then os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Not mkstemp: its files are private (0600); this one gets the umask's usual permissions.
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            named: dict[str, Any] = dict(arrays)  # typed loosely: numpy's stub reserves allow_pickle
+            np.savez_compressed(stream, **named)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

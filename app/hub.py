@@ -1,0 +1,98 @@
+"""Fan-out of training events to websocket clients, one bounded queue per client.
+
+``publish`` never waits: it appends to each subscriber's queue and wakes its sender. Step batches
+are merged per subscriber, so a client that reads slowly gets fewer, larger step messages; a
+subscriber whose queue overflows is marked stuck and its socket is closed by its sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from app.schemas import StepMessage
+
+Outgoing = str | StepMessage
+
+
+class Subscription:
+    """One client's queue of outgoing messages (JSON text, or step batches still to be merged)."""
+
+    def __init__(self, limit: int) -> None:
+        self._queue: deque[Outgoing] = deque()
+        self._limit = limit
+        self._ready = asyncio.Event()
+        self.stuck = False
+
+    def put(self, message: Outgoing) -> None:
+        if self.stuck:
+            return
+        last = self._queue[-1] if self._queue else None
+        if (
+            isinstance(message, StepMessage)
+            and isinstance(last, StepMessage)
+            and last.run_id == message.run_id
+        ):
+            self._queue[-1] = _merge(last, message)
+        elif len(self._queue) >= self._limit:
+            self.stuck = True
+            self._queue.clear()
+        else:
+            self._queue.append(message)
+        self._ready.set()
+
+    async def get(self) -> list[str]:
+        """Wait for messages; return all queued, as JSON texts, in order."""
+        await self._ready.wait()
+        self._ready.clear()
+        items = list(self._queue)
+        self._queue.clear()
+        return [item if isinstance(item, str) else item.model_dump_json() for item in items]
+
+    def close(self) -> None:
+        """Wake the sender with nothing queued, so it can notice the hub is closing."""
+        self._ready.set()
+
+
+class Hub:
+    """Subscribers and publishing; use from the event loop thread only."""
+
+    def __init__(self, queue_limit: int = 512) -> None:
+        self._subscribers: set[Subscription] = set()
+        self._queue_limit = queue_limit
+        self.closing = False
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[Subscription]:
+        subscription = Subscription(self._queue_limit)
+        self._subscribers.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscribers.discard(subscription)
+
+    def publish(self, message: Outgoing) -> None:
+        """Queue a message for every subscriber (serialised once, here, unless it is a step batch)."""
+        for subscription in self._subscribers:
+            subscription.put(message)
+
+    def close(self) -> None:
+        self.closing = True
+        for subscription in self._subscribers:
+            subscription.close()
+
+
+def _merge(first: StepMessage, second: StepMessage) -> StepMessage:
+    return StepMessage(
+        run_id=first.run_id,
+        step=first.step + second.step,
+        epoch=first.epoch + second.epoch,
+        loss=first.loss + second.loss,
+        accuracy=first.accuracy + second.accuracy,
+    )

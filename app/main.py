@@ -1,0 +1,78 @@
+"""The application factory: settings, long-lived objects on ``app.state``, routers and static files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.config import Settings
+from app.errors import ServiceError
+from app.hub import Hub
+from app.models import ModelRegistry
+from app.routes import predict, runs, service, ws
+from app.runs import RunManager
+from app.store import Store
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+logger = logging.getLogger("deeplook")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    store = Store(settings.database_path)
+    interrupted = store.mark_interrupted()
+    if interrupted:
+        logger.warning("marked as interrupted after a restart: %s", ", ".join(interrupted))
+    hub = Hub(settings.ws_queue_limit)
+    models = ModelRegistry(store, settings.runs_dir)
+    await asyncio.to_thread(models.reload_current)
+    app.state.store = store
+    app.state.hub = hub
+    app.state.models = models
+    app.state.runs = RunManager(settings, store, hub, models)
+    try:
+        yield
+    finally:
+        hub.close()
+        await app.state.runs.shutdown()
+        store.close()
+
+
+async def service_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ServiceError)
+    return JSONResponse({"detail": error.message}, status_code=error.status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; settings come from the environment unless given."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="deeplook",
+        summary="Watch a NumPy neural network learn MNIST live, look inside it, and ask it what you drew.",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(ServiceError, service_error)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for module in (runs, predict, service, ws):
+        app.include_router(module.router)
+    if STATIC_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+    return app

@@ -1,0 +1,72 @@
+"""Step curves: downsampling long ones while keeping their spikes, and the live run's history."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from app.schemas import EpochOut, StepMessage, StepsOut
+
+
+def downsample_minmax(y: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of at most ``max_points`` points: each bucket's minimum and maximum, in order.
+
+    Curves with at most ``max_points`` points are kept whole.
+    """
+    n = len(y)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(max_points // 2, 1)
+    edges = np.linspace(0, n, buckets + 1).astype(np.intp)
+    keep: list[int] = []
+    for start, stop in itertools.pairwise(edges):
+        if stop <= start:
+            continue
+        part = y[start:stop]
+        low, high = start + int(np.argmin(part)), start + int(np.argmax(part))
+        keep.extend(sorted({low, high}))
+    return np.asarray(keep, dtype=np.intp)
+
+
+def steps_out(
+    step: np.ndarray, epoch: np.ndarray, loss: np.ndarray, accuracy: np.ndarray, max_points: int
+) -> StepsOut:
+    """Step columns for the API, min/max-downsampled to ``max_points`` when longer."""
+    keep = downsample_minmax(loss, max_points)
+    return StepsOut(
+        step=step[keep].tolist(),
+        epoch=epoch[keep].tolist(),
+        loss=loss[keep].tolist(),
+        accuracy=accuracy[keep].tolist(),
+        downsampled=len(keep) < len(loss),
+    )
+
+
+class RunHistory:
+    """The whole step and epoch history of the run being trained, kept on the event loop."""
+
+    def __init__(self, steps: StepsOut | None = None, epochs: list[EpochOut] | None = None) -> None:
+        self.step: list[int] = list(steps.step) if steps else []
+        self.epoch: list[int] = list(steps.epoch) if steps else []
+        self.loss: list[float] = list(steps.loss) if steps else []
+        self.accuracy: list[float] = list(steps.accuracy) if steps else []
+        self.epochs: list[EpochOut] = list(epochs or [])
+
+    def add_steps(self, message: StepMessage) -> None:
+        self.step += message.step
+        self.epoch += message.epoch
+        self.loss += message.loss
+        self.accuracy += message.accuracy
+
+    def add_epoch(self, metrics: EpochOut) -> None:
+        self.epochs.append(metrics)
+
+    def steps_out(self, max_points: int) -> StepsOut:
+        return steps_out(
+            np.asarray(self.step, dtype=np.int64),
+            np.asarray(self.epoch, dtype=np.int64),
+            np.asarray(self.loss, dtype=np.float64),
+            np.asarray(self.accuracy, dtype=np.float64),
+            max_points,
+        )

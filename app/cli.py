@@ -1,10 +1,11 @@
-"""The ``deeplook`` command: ``train`` headless, ``data`` to fetch and verify the dataset."""
+"""The ``deeplook`` command: ``serve`` the app, ``train`` headless, ``data`` to fetch and verify."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser("data", help="fetch, verify and cache a dataset; print where it is")
     _add_data_options(data)
+
+    serve = commands.add_parser("serve", help="run the web app and API (settings: DEEPLOOK_* variables)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1, or DEEPLOOK_HOST)")
+    serve.add_argument("--port", type=_positive_int, help="port (default 8000, or DEEPLOOK_PORT)")
+    serve.add_argument("--data-dir", type=Path, help="database and checkpoints (or DEEPLOOK_DATA_DIR)")
 
     train = commands.add_parser("train", help="train a network in the terminal")
     train.add_argument("--preset", choices=sorted(PRESETS), default="notebook-sgd")
@@ -166,10 +172,40 @@ def run_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve ``app.main:create_app`` with uvicorn; the app reads its settings from the environment."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    if args.data_dir is not None:
+        os.environ["DEEPLOOK_DATA_DIR"] = str(args.data_dir)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"deeplook: invalid settings: {error}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "serve":
+            return run_serve(args)
         if args.command == "data":
             return run_data(args)
         return run_train(args, parser)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -52,6 +53,16 @@ async def service_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": error.message}, status_code=error.status)
 
 
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 with pydantic's errors, minus the offending input (it may be huge, or NaN, which JSON lacks)."""
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in error.errors()
+    ]
+    return JSONResponse({"detail": details}, status_code=422)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings come from the environment unless given."""
     settings = settings or Settings()
@@ -64,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -264,7 +264,6 @@ class RunManager:
 
     def _work(self, run: ActiveRun, resume: Checkpoint | None) -> None:
         try:
-            self._set_status(run, "paused" if run.control.paused else "loading-data")
             data = self._dataset(run)
             trainer = Trainer(run.config, data, resume=resume)
             if not run.control.stopped:

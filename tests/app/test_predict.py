@@ -1,0 +1,135 @@
+"""Predictions over REST from a model trained on the real MNIST, and every bad input's 4xx."""
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from app.config import Settings
+from app.main import create_app
+from tests.app.conftest import finished, wait_for_run
+
+DIGITS = range(10)  # the first ten MNIST test digits: 7 2 1 0 4 1 4 9 5 9
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, mnist):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), offline=True)
+    with TestClient(create_app(settings)) as client:
+        run_id = client.post("/api/runs", json={"preset": "notebook-adam", "epochs": 2, "seed": 0}).json()[
+            "id"
+        ]
+        run = wait_for_run(client.get, run_id, finished, timeout=120)
+        assert run["status"] == "completed"
+        yield client, run
+
+
+def drawn_large(image: np.ndarray, offset: tuple[int, int]) -> bytes:
+    """A 28x28 MNIST digit scaled 8x as dark ink on a white 280x280 canvas, away from the centre."""
+    big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
+    canvas = Image.new("RGB", (280, 280), "white")
+    canvas.paste(big, offset)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_pixels_of_ten_test_digits_are_classified(trained, mnist):
+    client, run = trained
+    answers = []
+    for i in DIGITS:
+        response = client.post("/api/predict", json={"pixels": (mnist.test_images[i] / 255).tolist()})
+        assert response.status_code == 200
+        body = response.json()
+        assert np.isclose(sum(body["probabilities"]), 1.0, atol=1e-5)
+        assert body["digit"] == int(np.argmax(body["probabilities"])) and body["label"] == str(body["digit"])
+        assert body["model"]["run_id"] == run["id"] and body["model"]["epoch"] == 2
+        assert body["model"]["test_accuracy"] == run["test_accuracy"]
+        answers.append(body["digit"])
+    assert sum(a == int(mnist.test_labels[i]) for a, i in zip(answers, DIGITS, strict=True)) >= 9
+
+
+def test_the_same_digits_drawn_large_and_off_centre_give_the_same_answers(trained, mnist):
+    client, _ = trained
+    for i in DIGITS:
+        pixels = client.post("/api/predict", json={"pixels": (mnist.test_images[i] / 255).tolist()}).json()
+        png = drawn_large(mnist.test_images[i], offset=(50, 6) if i % 2 else (4, 52))
+        image = client.post("/api/predict", json={"image": base64.b64encode(png).decode()}).json()
+        upload = client.post("/api/predict/file", files={"file": ("digit.png", png, "image/png")}).json()
+        assert image["digit"] == pixels["digit"] == upload["digit"], i
+        seen = np.array(image["pixels"]).reshape(28, 28)
+        assert np.corrcoef(seen.ravel(), mnist.test_images[i] / 255)[0, 1] > 0.8
+
+
+def test_nested_rows_data_urls_batches_and_explanations(trained, mnist):
+    client, run = trained
+    rows = (mnist.test_images[0].reshape(28, 28) / 255).tolist()
+    flat = client.post("/api/predict", json={"pixels": rows, "explain": True}).json()
+    assert flat["digit"] == 7
+    assert [len(layer) for layer in flat["activations"]] == [50, 10]
+    assert np.allclose(flat["activations"][-1], flat["probabilities"], atol=1e-6)
+
+    data_url = (
+        "data:image/png;base64," + base64.b64encode(drawn_large(mnist.test_images[1], (20, 20))).decode()
+    )
+    inputs = [{"pixels": (mnist.test_images[i] / 255).tolist()} for i in range(5)] + [{"image": data_url}]
+    batch = client.post("/api/predict/batch", json={"inputs": inputs, "run_id": run["id"]})
+    assert batch.status_code == 200
+    digits = [p["digit"] for p in batch.json()["predictions"]]
+    assert digits[5] == digits[1] == 2 and len(digits) == 6
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"pixels": [0.5] * 783}, 422, "784 values"),
+        ({"pixels": [0.5] * 785}, 422, "784 values"),
+        ({"pixels": [[0.5] * 28] * 27}, 422, "28 rows"),
+        ({"pixels": [0.5] * 783 + [1e308]}, 422, "in [0, 1]"),
+        ({"pixels": [0.5] * 783 + [-0.1]}, 422, "in [0, 1]"),
+        ({"pixels": ["dark"] * 784}, 422, "number"),
+        ({"pixels": [0.1] * 784, "image": "aGVsbG8="}, 422, "exactly one"),
+        ({}, 422, "exactly one"),
+        ({"image": "not base64 at all!"}, 400, "base64"),
+        ({"image": base64.b64encode(b"hello, not an image").decode()}, 422, "image"),
+        ({"pixels": [0.1] * 784, "run_id": "../x"}, 422, "run_id"),
+        ({"pixels": [0.1] * 784, "run_id": "0123456789ab"}, 404, "no run"),
+    ],
+)
+def test_bad_inputs_get_a_4xx_naming_the_problem(trained, body, status, message):
+    client, _ = trained
+    response = client.post("/api/predict", json=body)
+    assert response.status_code == status, response.text
+    assert message in str(response.json()["detail"])
+
+
+def test_non_finite_json_numbers_are_refused(trained):
+    client, _ = trained
+    for token in ("NaN", "Infinity", "-Infinity"):
+        body = '{"pixels": [' + ", ".join(["0.5"] * 783 + [token]) + "]}"
+        response = client.post("/api/predict", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and "finite" in str(response.json()["detail"])
+
+
+def test_empty_drawings_and_oversized_bodies(trained):
+    client, _ = trained
+    blank = io.BytesIO()
+    Image.new("RGB", (280, 280), "white").save(blank, format="PNG")
+    response = client.post("/api/predict", json={"image": base64.b64encode(blank.getvalue()).decode()})
+    assert response.status_code == 422 and "ink" in response.json()["detail"]
+
+    huge = client.post("/api/predict", content=b"x" * 3_000_000, headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+
+    too_many = client.post("/api/predict/batch", json={"inputs": [{"pixels": [0.0] * 784}] * 1001})
+    assert too_many.status_code in (413, 422)
+
+
+def test_no_model_yet_is_a_409_saying_to_train(client):
+    response = client.post("/api/predict", json={"pixels": [0.0] * 784})
+    assert response.status_code == 409
+    assert "train" in response.json()["detail"] or "start a run" in response.json()["detail"]
+    assert client.get("/api/ready").status_code == 503

@@ -3,26 +3,37 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install run test lint bench clean
+.PHONY: install install-test system-deps run test lint bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-run: install
-	$(VENV)/bin/deeplook train --preset notebook-sgd
+install-test: $(TEST_STAMP)
 
-lint: install
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
+# Debian packages the tests use: Fashion-MNIST's IDX files.
+system-deps:
+	@scripts/system-deps.sh
+
+run: install
+	$(VENV)/bin/deeplook serve
+
+lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+test: install-test system-deps lint
 	$(VENV)/bin/pytest
 
 bench: install

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.errors import ServiceError
 from app.hub import Hub
 from app.models import ModelRegistry
-from app.routes import predict, runs, service, ws
+from app.routes import docs, predict, runs, service, ws
 from app.runs import RunManager
 from app.store import Store
 
@@ -72,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_exception_handler(ServiceError, service_error)
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     for module in (runs, predict, service, ws):
         app.include_router(module.router)
+    app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

@@ -1,0 +1,164 @@
+"""Service benchmark: /api/health latency idle and during training, predict throughput and latency.
+
+Starts ``deeplook serve`` on a free loopback port with a temporary data folder, and measures with
+real HTTP clients. Run from the repository root: ``python bench/service.py [--clients 4]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from engine.data import load_dataset
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "DEEPLOOK_DATA_DIR": str(data_dir), "DEEPLOOK_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/api/health").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def latencies(
+    client: httpx.Client, call: Callable[[httpx.Client], httpx.Response], count: int
+) -> list[float]:
+    """Milliseconds of ``count`` sequential calls."""
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = call(client)
+        times.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return times
+
+
+def throughput(
+    url: str, call: Callable[[httpx.Client], httpx.Response], clients: int, seconds: float
+) -> dict:
+    """Requests per second and latency percentiles with ``clients`` concurrent keep-alive clients."""
+    stop = time.monotonic() + seconds
+    results: list[list[float]] = [[] for _ in range(clients)]
+
+    def worker(times: list[float]) -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                call(client).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=worker, args=(times,)) for times in results]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    flat = [t for times in results for t in times]
+    return {
+        "rps": len(flat) / elapsed,
+        "p50": percentile(flat, 50),
+        "p99": percentile(flat, 99),
+        "n": len(flat),
+    }
+
+
+def canvas_png(image: np.ndarray) -> str:
+    big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
+    canvas = Image.new("RGB", (280, 280), "white")
+    canvas.paste(big, (28, 28))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent predict clients")
+    parser.add_argument("--calls", type=int, default=1000, help="sequential /api/health calls per phase")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput phase")
+    args = parser.parse_args()
+
+    mnist = load_dataset("mnist")
+    pixels = {"pixels": (mnist.test_images[0] / 255).tolist()}
+    image = {"image": canvas_png(mnist.test_images[0])}
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        process, url = start_server(Path(folder))
+        try:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                health = lambda c: c.get("/api/health")  # noqa: E731
+                idle = latencies(client, health, args.calls)
+                run = client.post("/api/runs", json={"preset": "notebook-sgd", "epochs": 200}).json()
+                while client.get(f"/api/runs/{run['id']}").json()["checkpoint_epoch"] < 1:
+                    time.sleep(0.1)
+                busy = latencies(client, health, args.calls)
+                client.post(f"/api/runs/{run['id']}/stop").raise_for_status()
+            rows += [
+                (
+                    "health idle median / p99 (ms)",
+                    f"{statistics.median(idle):.2f} / {percentile(idle, 99):.2f}",
+                ),
+                (
+                    "health training median / p99 (ms)",
+                    f"{statistics.median(busy):.2f} / {percentile(busy, 99):.2f}",
+                ),
+                ("health p99 ratio training / idle", f"{percentile(busy, 99) / percentile(idle, 99):.2f}"),
+            ]
+            for name, body in (("pixels JSON", pixels), ("280x280 PNG", image)):
+                result = throughput(
+                    url, lambda c, b=body: c.post("/api/predict", json=b), args.clients, args.seconds
+                )
+                rows.append(
+                    (
+                        f"predict {name}, {args.clients} clients",
+                        f"{result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms",
+                    )
+                )
+        finally:
+            process.terminate()
+            process.wait(15)
+    width = max(len(name) for name, _ in rows)
+    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
+    for name, value in rows:
+        print(f"| {name:<{width}} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests.support import Server
 
 FAST_RUN = {"preset": "notebook-sgd", "epochs": 2, "seed": 1}
 
@@ -48,66 +44,6 @@ def wait_for_run(
 
 def finished(run: dict) -> bool:
     return run["status"] in ("completed", "stopped", "diverged", "failed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``deeplook serve`` in its own process on a free loopback port."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
-        self.log = data_dir.parent / f"server-{self.port}.log"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        environment = {
-            **os.environ,
-            "DEEPLOOK_DATA_DIR": str(data_dir),
-            "DEEPLOOK_OFFLINE": "1",
-            **(env or {}),
-        }
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.http = httpx.Client(base_url=self.url, timeout=10)
-        self._wait_healthy()
-
-    def _wait_healthy(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
-            try:
-                if self.http.get("/api/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log.read_text()}")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def terminate(self, timeout: float = 15) -> float:
-        """SIGTERM; returns how long the process took to exit."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout)
-        return time.monotonic() - started
-
-    def close(self) -> None:
-        self.http.close()
-        if self.process.poll() is None:
-            self.kill()
 
 
 @pytest.fixture

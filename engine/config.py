@@ -32,6 +32,8 @@ class ModelConfig:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         _check_choice("activation", self.activation, Activation)
         _check_choice("init", self.init, Init)
+        if not self.hidden:
+            raise ConfigError("the network needs at least one hidden layer")
         if any(h < 1 for h in self.hidden):
             raise ConfigError(f"hidden sizes must be >= 1, got {list(self.hidden)}")
         if self.init_std <= 0:

@@ -57,3 +57,142 @@ def first_layer_images(weights: Weights, side: int = 28) -> Array:
     if W.shape[0] != side * side:
         raise ValueError(f"the first layer has {W.shape[0]} inputs, not {side}x{side}")
     return np.ascontiguousarray(W.T).reshape(W.shape[1], side, side)
+
+
+# -- per-epoch views of a run ------------------------------------------------------------------------
+
+PROBE_SIZE = 1000  # test images whose hidden activations measure saturation and dead units
+SIGMOID_SATURATED = 0.05  # y < 0.05 or y > 0.95: the gradient y(1 - y) is below a fifth of its peak
+TANH_SATURATED = 0.9  # |y| > 0.9: the gradient 1 - y^2 is below a fifth of its peak
+
+
+@dataclass(frozen=True)
+class LayerHealth:
+    """How a dense layer is doing: weight scale, last update size, and its units' activity."""
+
+    name: str
+    units: int
+    weight_rms: float
+    gradient_rms: float
+    update_ratio: float  # ||step|| / ||W|| of the epoch's last step
+    saturated: float  # fraction of (unit, probe image) activations in a flat part of sigmoid/tanh
+    dead: float  # fraction of units that never activate on the probe images (ReLU)
+
+
+@dataclass(frozen=True, eq=False)
+class EpochReport:
+    """Everything the look-inside views show about one epoch of one run."""
+
+    epoch: int
+    first_layer: Array  # (units, inputs) float32: each unit's incoming weights
+    histograms: dict[str, Histogram]
+    gradient_histograms: dict[str, Histogram]
+    layers: list[LayerHealth]
+    confusion: Array  # (classes, classes) int64; rows are true classes, columns predictions
+    predictions: Array  # uint8 per test image
+    confidence: Array  # float32 per test image
+
+
+def confusion_matrix(labels: Array, predictions: Array, classes: int) -> Array:
+    """Counts of (true class, predicted class) pairs."""
+    matrix = np.zeros((classes, classes), np.int64)
+    np.add.at(matrix, (labels.astype(np.intp), predictions.astype(np.intp)), 1)
+    return matrix
+
+
+def misclassified(
+    labels: Array,
+    predictions: Array,
+    confidence: Array,
+    limit: int,
+    true: int | None = None,
+    predicted: int | None = None,
+) -> Array:
+    """Indices of wrongly classified images, most confident mistakes first, optionally of one cell."""
+    wrong = predictions != labels
+    if true is not None:
+        wrong &= labels == true
+    if predicted is not None:
+        wrong &= predictions == predicted
+    index = np.flatnonzero(wrong)
+    order = np.argsort(-confidence[index], kind="stable")
+    return index[order[:limit]]
+
+
+def cell_members(labels: Array, predictions: Array, true: int, predicted: int, limit: int) -> Array:
+    """Indices of the images in one confusion cell (right answers included, on the diagonal)."""
+    return np.flatnonzero((labels == true) & (predictions == predicted))[:limit]
+
+
+def layer_health(
+    weights: Weights, gradients: tuple[Array, ...], update_ratios: tuple[float, ...], probe: Array
+) -> list[LayerHealth]:
+    """Health of each dense layer, measured on the float32 ``probe`` images."""
+    activation = weights.config.activation
+    outputs = weights.activations(probe)
+    health = []
+    for i, (W, _) in enumerate(weights.layers):
+        hidden = i < len(weights.layers) - 1
+        saturated, dead = 0.0, 0.0
+        if hidden:
+            out = outputs[i]
+            if activation == "sigmoid":
+                saturated = float(np.mean((out < SIGMOID_SATURATED) | (out > 1 - SIGMOID_SATURATED)))
+            elif activation == "tanh":
+                saturated = float(np.mean(np.abs(out) > TANH_SATURATED))
+            else:
+                dead = float(np.mean(~(out > 0).any(axis=0)))
+        grad = gradients[2 * i] if gradients else np.zeros_like(W)
+        health.append(
+            LayerHealth(
+                name=f"dense{i}",
+                units=int(W.shape[1]),
+                weight_rms=float(np.sqrt(np.mean(np.square(W, dtype=np.float64)))),
+                gradient_rms=float(np.sqrt(np.mean(np.square(grad, dtype=np.float64)))),
+                update_ratio=float(update_ratios[2 * i]) if update_ratios else 0.0,
+                saturated=saturated,
+                dead=dead,
+            )
+        )
+    return health
+
+
+def epoch_report(
+    epoch: int,
+    weights: Weights,
+    test_images: Array,
+    test_labels: Array,
+    gradients: tuple[Array, ...] = (),
+    update_ratios: tuple[float, ...] = (),
+    predictions: Array | None = None,
+    confidence: Array | None = None,
+) -> EpochReport:
+    """The look-inside views of one epoch; predictions are computed when not given."""
+    if predictions is None or confidence is None:
+        probs = np.concatenate(
+            [
+                weights.predict_proba(test_images[i : i + 10_000] / np.float32(255))
+                for i in range(0, len(test_images), 10_000)
+            ]
+        )
+        predictions = probs.argmax(axis=1).astype(np.uint8)
+        confidence = probs.max(axis=1).astype(np.float32)
+    probe = test_images[:PROBE_SIZE] / np.float32(255)
+    return EpochReport(
+        epoch=epoch,
+        first_layer=np.ascontiguousarray(weights.arrays[0].T),
+        histograms=parameter_histograms(weights),
+        gradient_histograms=gradient_histograms(weights, gradients) if gradients else {},
+        layers=layer_health(weights, gradients, update_ratios, probe),
+        confusion=confusion_matrix(test_labels, predictions, weights.config.classes),
+        predictions=predictions,
+        confidence=confidence,
+    )
+
+
+def unit_contributions(weights: Weights, x: Array, target: int) -> tuple[Array, Array]:
+    """For one input: the last hidden layer's activations and each unit's push toward ``target``
+    (activation times the weight from that unit to the target's logit)."""
+    hidden = weights.activations(np.atleast_2d(x))[-2][0]
+    W_last = weights.arrays[-2]
+    return hidden, hidden * W_last[:, target]

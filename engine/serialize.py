@@ -7,6 +7,7 @@ a model-only file serves predictions but cannot resume).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import ConfigError, TrainConfig
+from engine.inspect import EpochReport, Histogram, LayerHealth
 from engine.layers import Array
 from engine.model import Weights, parameter_names, parameter_shapes
 from engine.train import Checkpoint
@@ -53,9 +55,12 @@ def dumps(checkpoint: Checkpoint, with_optimizer: bool = True) -> bytes:
 
 
 def save(checkpoint: Checkpoint, path: Path, with_optimizer: bool = True) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then rename over ``path``."""
-    path = Path(path)
-    payload = dumps(checkpoint, with_optimizer)
+    """Write a checkpoint atomically."""
+    write_atomically(Path(path), dumps(checkpoint, with_optimizer))
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    """A temporary file in the same folder, fsync, then rename over ``path``: all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -152,3 +157,54 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# -- epoch reports (look-inside views); first-layer weights and confidences are kept as float16 ------
+
+REPORT_FORMAT = "deeplook-report/1"
+
+
+def save_report(report: EpochReport, path: Path) -> None:
+    arrays: dict[str, Array] = {
+        "format": np.array(REPORT_FORMAT),
+        "epoch": np.array(report.epoch, dtype=np.int64),
+        "first_layer": report.first_layer.astype(np.float16),
+        "layers": np.array(json.dumps([dataclasses.asdict(layer) for layer in report.layers])),
+        "confusion": report.confusion,
+        "predictions": report.predictions,
+        "confidence": report.confidence.astype(np.float16),
+    }
+    for prefix, histograms in (("hist", report.histograms), ("grad", report.gradient_histograms)):
+        for name, h in histograms.items():
+            arrays[f"{prefix}/{name}/edges"] = h.edges
+            arrays[f"{prefix}/{name}/counts"] = h.counts
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+    write_atomically(Path(path), buffer.getvalue())
+
+
+def load_report(path: Path) -> EpochReport:
+    """Read a report written by ``save_report``; raises ``CheckpointError`` when it is not one."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        if _string(arrays, "format") != REPORT_FORMAT:
+            raise CheckpointError(f"{path.name} is not a deeplook report")
+        histograms: dict[str, dict[str, Histogram]] = {"hist": {}, "grad": {}}
+        for key in arrays:
+            prefix, _, rest = key.partition("/")
+            if prefix in histograms and rest.endswith("/edges"):
+                name = rest.removesuffix("/edges")
+                histograms[prefix][name] = Histogram(arrays[key], arrays[f"{prefix}/{name}/counts"])
+        return EpochReport(
+            epoch=_integer(arrays, "epoch"),
+            first_layer=arrays["first_layer"].astype(np.float32),
+            histograms=histograms["hist"],
+            gradient_histograms=histograms["grad"],
+            layers=[LayerHealth(**layer) for layer in json.loads(_string(arrays, "layers"))],
+            confusion=arrays["confusion"],
+            predictions=arrays["predictions"],
+            confidence=arrays["confidence"].astype(np.float32),
+        )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"cannot read report {path.name}: {error}") from error

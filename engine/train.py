@@ -63,7 +63,11 @@ class Checkpoint:
     weights: Weights
     optimizer_state: dict[str, Array]
     rng_state: str  # JSON of the bit generator's state
-    gradients: tuple[Array, ...] = ()  # the last step's gradients, for inspection
+    # For inspection (not saved): the last step's gradients and update / weight norm ratios per
+    # array, and the test set's predictions by this epoch's model.
+    gradients: tuple[Array, ...] = ()
+    update_ratios: tuple[float, ...] = ()
+    test: Evaluation | None = None
 
 
 @dataclass(frozen=True)
@@ -112,16 +116,29 @@ def scale_pixels(images: Array, out: Array | None = None) -> Array:
     return np.multiply(images, PIXEL_SCALE, out=out, dtype=np.float32)
 
 
-def evaluate(weights: Weights, images: Array, labels: Array) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over a whole uint8 image set, in chunks."""
-    total_loss, correct = 0.0, 0
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    loss: float  # mean cross-entropy
+    accuracy: float
+    predictions: Array  # uint8 class per image
+    confidence: Array  # float32 probability of the predicted class
+
+
+def evaluate(weights: Weights, images: Array, labels: Array) -> Evaluation:
+    """Loss, accuracy and every prediction over a whole uint8 image set, in chunks."""
+    total_loss = 0.0
+    predictions = np.empty(len(labels), np.uint8)
+    confidence = np.empty(len(labels), np.float32)
     for start in range(0, len(labels), EVAL_CHUNK):
         x = scale_pixels(images[start : start + EVAL_CHUNK])
         y = labels[start : start + EVAL_CHUNK]
         logp = log_softmax(weights.logits(x))
         total_loss -= float(logp[np.arange(len(y)), y].sum(dtype=np.float64))
-        correct += int(np.count_nonzero(logp.argmax(axis=1) == y))
-    return total_loss / len(labels), correct / len(labels)
+        best = logp.argmax(axis=1)
+        predictions[start : start + len(y)] = best
+        confidence[start : start + len(y)] = np.exp(logp[np.arange(len(y)), best])
+    accuracy = int(np.count_nonzero(predictions == labels)) / len(labels)
+    return Evaluation(total_loss / len(labels), accuracy, predictions, confidence)
 
 
 class Trainer:
@@ -146,9 +163,10 @@ class Trainer:
             self.optimizer.load_state_dict(resume.optimizer_state)
             self.epoch, self.step = resume.epoch, resume.step
         self._epoch_seconds = 0.0
+        self._update_ratios: tuple[float, ...] = ()
         self.last_checkpoint = resume if resume is not None else self.checkpoint()
 
-    def checkpoint(self, weights: Weights | None = None) -> Checkpoint:
+    def checkpoint(self, weights: Weights | None = None, test: Evaluation | None = None) -> Checkpoint:
         """A copy of the current state; valid between epochs."""
         return Checkpoint(
             config=self.config,
@@ -158,6 +176,8 @@ class Trainer:
             optimizer_state=self.optimizer.state_dict(),
             rng_state=json.dumps(self.rng.bit_generator.state),
             gradients=tuple(p.grad.copy() for p in self.model.parameters()),
+            update_ratios=self._update_ratios,
+            test=test,
         )
 
     def run(self, control: TrainControl | None = None) -> Iterator[Event]:
@@ -207,7 +227,11 @@ class Trainer:
                     f"at step {self.step + 1}",
                 )
             self.model.backward(loss_fn.backward())
+            last = start + batch >= len(order)
+            before = self.model.flat.value.copy() if last else None
             self.optimizer.step()
+            if before is not None:
+                self._update_ratios = self._ratios(before)
             self.step += 1
             accuracy = float(np.count_nonzero(logits.argmax(axis=1) == y)) / n
             yield StepMetrics(self.step, epoch, loss, accuracy)
@@ -216,22 +240,32 @@ class Trainer:
             return RunFinished("diverged", self.epoch, self.step, "weights became non-finite")
         return None
 
+    def _ratios(self, before: Array) -> tuple[float, ...]:
+        """Per parameter array: the norm of the step just taken over the norm of the weights."""
+        ratios, start = [], 0
+        for param in self.model.parameters():
+            old = before[start : start + param.value.size]
+            start += param.value.size
+            change = float(np.linalg.norm(param.value.ravel() - old))
+            ratios.append(change / max(float(np.linalg.norm(old)), 1e-12))
+        return tuple(ratios)
+
     def _finish_epoch(self) -> Iterator[Event]:
         self.epoch += 1
         weights = self.model.snapshot()
         data = self.data
-        train_loss, train_accuracy = evaluate(weights, data.train_images, self.labels)
-        test_loss, test_accuracy = evaluate(weights, data.test_images, data.test_labels.astype(np.intp))
+        train = evaluate(weights, data.train_images, self.labels)
+        test = evaluate(weights, data.test_images, data.test_labels.astype(np.intp))
         seconds = self._epoch_seconds
         yield EpochMetrics(
             epoch=self.epoch,
             step=self.step,
-            train_loss=train_loss,
-            train_accuracy=train_accuracy,
-            test_loss=test_loss,
-            test_accuracy=test_accuracy,
+            train_loss=train.loss,
+            train_accuracy=train.accuracy,
+            test_loss=test.loss,
+            test_accuracy=test.accuracy,
             seconds=seconds,
             samples_per_second=len(self.labels) / seconds if seconds > 0 else float("inf"),
         )
-        self.last_checkpoint = self.checkpoint(weights)
+        self.last_checkpoint = self.checkpoint(weights, test)
         yield self.last_checkpoint

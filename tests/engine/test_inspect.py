@@ -1,10 +1,12 @@
 """Inspection views: they must equal what they claim to show."""
 
 import numpy as np
+import pytest
 
-from engine import inspect
-from engine.config import ModelConfig
+from engine import inspect, serialize
+from engine.config import PRESETS, ModelConfig
 from engine.model import MLP, parameter_names
+from engine.train import EpochMetrics, Trainer
 
 
 def make_weights(hidden=(12, 6)):
@@ -43,3 +45,101 @@ def test_activations_per_layer_for_one_input():
     np.testing.assert_allclose(hidden1, np.tanh(x @ W0 + b0), rtol=1e-5)
     np.testing.assert_allclose(hidden2, np.tanh(hidden1 @ W1 + b1), rtol=1e-5)
     np.testing.assert_allclose(probs, weights.predict_proba(x), rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def first_epoch(mnist):
+    """One epoch of notebook-sgd on the real MNIST: its metrics and its checkpoint."""
+    trainer = Trainer(PRESETS["notebook-sgd"].replace(epochs=1), mnist)
+    events = list(trainer.run())
+    metrics = next(e for e in events if isinstance(e, EpochMetrics))
+    return metrics, trainer.last_checkpoint
+
+
+def report_of(checkpoint, mnist):
+    return inspect.epoch_report(
+        checkpoint.epoch,
+        checkpoint.weights,
+        mnist.test_images,
+        mnist.test_labels,
+        checkpoint.gradients,
+        checkpoint.update_ratios,
+        checkpoint.test.predictions,
+        checkpoint.test.confidence,
+    )
+
+
+@pytest.mark.slow
+def test_confusion_matrix_sums_to_the_test_set_and_its_trace_is_the_accuracy(first_epoch, mnist):
+    metrics, checkpoint = first_epoch
+    report = report_of(checkpoint, mnist)
+    assert report.confusion.shape == (10, 10)
+    assert report.confusion.sum() == len(mnist.test_labels) == 10_000
+    assert np.trace(report.confusion) / 10_000 == metrics.test_accuracy
+    np.testing.assert_array_equal(report.confusion.sum(axis=1), np.bincount(mnist.test_labels, minlength=10))
+
+
+@pytest.mark.slow
+def test_misclassified_images_really_are_misclassified_by_that_epochs_model(first_epoch, mnist):
+    _, checkpoint = first_epoch
+    report = report_of(checkpoint, mnist)
+    index = inspect.misclassified(mnist.test_labels, report.predictions, report.confidence, limit=50)
+    assert len(index) == 50
+    probs = checkpoint.weights.predict_proba(mnist.test_images[index] / 255)
+    assert (probs.argmax(axis=1) != mnist.test_labels[index]).all()
+    np.testing.assert_allclose(probs.max(axis=1), report.confidence[index], rtol=1e-4)
+    assert np.all(np.diff(report.confidence[index]) <= 0)  # most confident mistakes first
+
+    cell = inspect.misclassified(
+        mnist.test_labels, report.predictions, report.confidence, 1000, true=4, predicted=9
+    )
+    assert len(cell) == report.confusion[4, 9]
+    assert (mnist.test_labels[cell] == 4).all() and (report.predictions[cell] == 9).all()
+
+
+@pytest.mark.slow
+def test_report_views_match_the_weights_and_survive_a_round_trip(first_epoch, mnist, tmp_path):
+    _, checkpoint = first_epoch
+    report = report_of(checkpoint, mnist)
+    np.testing.assert_array_equal(report.first_layer, checkpoint.weights.arrays[0].T)
+    for name, array in zip(
+        parameter_names(checkpoint.weights.config), checkpoint.weights.arrays, strict=True
+    ):
+        assert report.histograms[name].counts.sum() == array.size
+        assert report.gradient_histograms[name].counts.sum() == array.size
+    hidden, output = report.layers
+    assert hidden.units == 50 and output.units == 10
+    assert 0 <= hidden.saturated <= 1 and hidden.dead == 0
+    assert 1e-5 < hidden.update_ratio < 1e-1  # an SGD step moves weights by a small fraction
+
+    serialize.save_report(report, tmp_path / "epoch.npz")
+    loaded = serialize.load_report(tmp_path / "epoch.npz")
+    np.testing.assert_array_equal(loaded.confusion, report.confusion)
+    np.testing.assert_allclose(loaded.first_layer, report.first_layer, atol=1e-3)
+    assert loaded.layers == report.layers and loaded.epoch == report.epoch
+    assert loaded.histograms.keys() == report.histograms.keys()
+
+
+def test_saturation_and_dead_units_are_measured():
+    config = ModelConfig(hidden=(4,), activation="relu", init="he", input_size=3, classes=2)
+    model = MLP.create(config, np.random.default_rng(0))
+    W0 = model.dense[0].W.value
+    W0[:, 0] = -1.0  # unit 0 can never fire on non-negative inputs
+    model.dense[0].b.value[0] = -1.0
+    health = inspect.layer_health(
+        model.snapshot(), (), (), np.random.default_rng(1).random((100, 3), np.float32)
+    )
+    assert health[0].dead == 0.25 and health[0].saturated == 0
+
+    sigmoid = MLP.create(ModelConfig(hidden=(2,), input_size=1, classes=2), np.random.default_rng(0))
+    sigmoid.dense[0].W.value[:] = [[100.0, 0.0]]  # unit 0 saturates on any non-zero input, unit 1 never
+    probe = np.linspace(0.1, 1, 50, dtype=np.float32).reshape(-1, 1)
+    assert inspect.layer_health(sigmoid.snapshot(), (), (), probe)[0].saturated == 0.5
+
+
+def test_unit_contributions_are_activation_times_outgoing_weight():
+    weights = make_weights()
+    x = np.random.default_rng(0).random(784, dtype=np.float32)
+    hidden, push = inspect.unit_contributions(weights, x, target=3)
+    assert hidden.shape == push.shape == (6,)
+    np.testing.assert_allclose(push, hidden * weights.arrays[4][:, 3], rtol=1e-6)  # W2: 6 -> 10

@@ -9,8 +9,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.config import Settings
+from app.datasets import DatasetCache
 from app.hub import Hub
 from app.models import ModelRegistry
+from app.reports import ReportStore
 from app.runs import RunManager
 from app.store import Store
 
@@ -31,6 +33,14 @@ def get_store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
+def get_datasets(request: Request) -> DatasetCache:
+    return request.app.state.datasets  # type: ignore[no-any-return]
+
+
+def get_reports(request: Request) -> ReportStore:
+    return request.app.state.reports  # type: ignore[no-any-return]
+
+
 def get_hub(request: Request) -> Hub:
     return request.app.state.hub  # type: ignore[no-any-return]
 
@@ -39,6 +49,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunManager, Depends(get_runs)]
 ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
 StoreDep = Annotated[Store, Depends(get_store)]
+DatasetsDep = Annotated[DatasetCache, Depends(get_datasets)]
+ReportsDep = Annotated[ReportStore, Depends(get_reports)]
 
 _bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")
 

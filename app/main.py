@@ -15,10 +15,12 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.config import Settings
+from app.datasets import DatasetCache
 from app.errors import ServiceError
 from app.hub import Hub
 from app.models import ModelRegistry
-from app.routes import docs, predict, runs, service, ws
+from app.reports import ReportStore
+from app.routes import docs, inspect, predict, runs, service, ws
 from app.runs import RunManager
 from app.store import Store
 
@@ -39,7 +41,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = store
     app.state.hub = hub
     app.state.models = models
-    app.state.runs = RunManager(settings, store, hub, models)
+    app.state.datasets = DatasetCache(settings)
+    app.state.reports = ReportStore(settings.runs_dir)
+    app.state.runs = RunManager(settings, store, hub, models, app.state.datasets, app.state.reports)
     try:
         yield
     finally:
@@ -85,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (runs, predict, service, ws):
+    for module in (runs, inspect, predict, service, ws):
         app.include_router(module.router)
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():

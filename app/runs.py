@@ -16,10 +16,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from app.config import Settings
+from app.datasets import DatasetCache
 from app.errors import Conflict, Invalid, NotFound
 from app.hub import Hub
 from app.models import ModelRegistry, ServingModel
+from app.reports import ReportStore
 from app.schemas import (
     EpochMessage,
     ProgressMessage,
@@ -33,9 +37,9 @@ from app.schemas import (
 from app.series import RunHistory, steps_out
 from app.store import RunRecord, Store
 from app.views import epoch_out, run_summary
-from engine import serialize
+from engine import inspect, serialize
 from engine.config import PRESETS, ConfigError, ModelConfig, OptimizerConfig, TrainConfig
-from engine.data import DataError, Dataset, load_dataset
+from engine.data import DataError, Dataset
 from engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
 
 logger = logging.getLogger("deeplook.runs")
@@ -43,7 +47,17 @@ logger = logging.getLogger("deeplook.runs")
 PUBLISH_INTERVAL = 0.05  # seconds between step batches handed to the loop
 FLUSH_INTERVAL = 1.0  # seconds between writes of step metrics to the store
 PROGRESS_INTERVAL = 0.1
+LIVE_WEIGHTS_INTERVAL = 1.0  # seconds between copies of the first layer for the live weight images
 RESUMABLE = ("interrupted", "stopped", "failed")
+
+
+@dataclass(frozen=True, eq=False)
+class LiveWeights:
+    """A copy of the first layer's weights taken mid-epoch, for the live weight images."""
+
+    epoch: int  # the epoch in progress
+    step: int
+    first_layer: np.ndarray  # (units, inputs)
 
 
 @dataclass(eq=False)
@@ -55,6 +69,7 @@ class ActiveRun:
     status: str = "loading-data"
     history: RunHistory = field(default_factory=RunHistory)
     progress: ProgressMessage | None = None
+    live_weights: LiveWeights | None = None
 
 
 def build_config(request: RunCreate) -> TrainConfig:
@@ -75,15 +90,23 @@ def build_config(request: RunCreate) -> TrainConfig:
 class RunManager:
     """Starts, controls and records runs; owns the one active run."""
 
-    def __init__(self, settings: Settings, store: Store, hub: Hub, models: ModelRegistry) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        hub: Hub,
+        models: ModelRegistry,
+        datasets: DatasetCache,
+        reports: ReportStore,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.hub = hub
         self.models = models
+        self.datasets = datasets
+        self.reports = reports
         self.active: ActiveRun | None = None
         self._loop = asyncio.get_running_loop()
-        self._datasets: dict[str, Dataset] = {}
-        self._data_lock = threading.Lock()
 
     # -- control (event loop) -----------------------------------------------------------------------
 
@@ -134,6 +157,7 @@ class RunManager:
         if self.active is not None and self.active.id == run_id:
             raise Conflict(f"run {run_id} is {record.status}; stop it before deleting it")
         self.store.delete_run(run_id)
+        self.reports.forget(run_id)
         shutil.rmtree(self.models.checkpoint_path(run_id).parent, ignore_errors=True)
         self.models.forget(run_id)
 
@@ -210,6 +234,7 @@ class RunManager:
                 raise Conflict(f"run {record.id} cannot resume: {error}") from error
         epoch, step = (checkpoint.epoch, checkpoint.step) if checkpoint else (0, 0)
         self.store.truncate(record.id, epoch, step)
+        self.reports.truncate(record.id, epoch)
         return checkpoint
 
     def _stored_history(self, run_id: str) -> RunHistory:
@@ -266,9 +291,11 @@ class RunManager:
         try:
             data = self._dataset(run)
             trainer = Trainer(run.config, data, resume=resume)
+            if resume is None:
+                self._save_report(run, trainer.last_checkpoint, data)
             if not run.control.stopped:
                 self._set_status(run, "paused" if run.control.paused else "running")
-            self._train(run, trainer)
+            self._train(run, trainer, data)
         except DataError as error:
             self._set_status(run, "failed", f"the dataset could not be loaded: {error}")
         except Exception as error:
@@ -278,7 +305,6 @@ class RunManager:
             self._call(self._finished, run)
 
     def _dataset(self, run: ActiveRun) -> Dataset:
-        name = run.config.dataset
         last = 0.0
 
         def progress(message: str, fraction: float | None) -> None:
@@ -289,22 +315,12 @@ class RunManager:
                 update = ProgressMessage(run_id=run.id, message=message, fraction=fraction)
                 self._call(self._deliver_progress, run, update)
 
-        with self._data_lock:
-            if name not in self._datasets:
-                progress(f"loading {name}", 0.0)
-                self._datasets[name] = load_dataset(
-                    name,
-                    folder=self.settings.mnist_dir,
-                    cache_dir=self.settings.cache_dir,
-                    progress=progress,
-                    allow_network=not self.settings.offline,
-                )
-            return self._datasets[name]
+        return self.datasets.get(run.config.dataset, progress)
 
-    def _train(self, run: ActiveRun, trainer: Trainer) -> None:
+    def _train(self, run: ActiveRun, trainer: Trainer, data: Dataset) -> None:
         unsaved: list[StepMetrics] = []
         unsent: list[StepMetrics] = []
-        last_sent = last_saved = time.monotonic()
+        last_sent = last_saved = last_weights = time.monotonic()
         metrics: EpochMetrics | None = None
         for event in trainer.run(run.control):
             if isinstance(event, StepMetrics):
@@ -317,13 +333,17 @@ class RunManager:
                 if now - last_saved >= FLUSH_INTERVAL:
                     self.store.add_steps(run.id, unsaved)
                     unsaved, last_saved = [], now
+                if now - last_weights >= LIVE_WEIGHTS_INTERVAL:
+                    first_layer = np.ascontiguousarray(trainer.model.dense[0].W.value.T)
+                    run.live_weights = LiveWeights(event.epoch, event.step, first_layer)
+                    last_weights = now
             elif isinstance(event, EpochMetrics):
                 self._send_steps(run, unsent)
                 self.store.add_epoch(run.id, event, unsaved)
                 unsent, unsaved, metrics = [], [], event
             elif isinstance(event, Checkpoint):
                 assert metrics is not None and metrics.epoch == event.epoch
-                self._save_checkpoint(run, event, metrics)
+                self._save_checkpoint(run, event, metrics, data)
             elif isinstance(event, RunFinished):
                 self._send_steps(run, unsent)
                 self.store.add_steps(run.id, unsaved)
@@ -340,7 +360,24 @@ class RunManager:
             )
             self._call(self._deliver_steps, run, message)
 
-    def _save_checkpoint(self, run: ActiveRun, checkpoint: Checkpoint, metrics: EpochMetrics) -> None:
+    def _save_report(self, run: ActiveRun, checkpoint: Checkpoint, data: Dataset) -> None:
+        test = checkpoint.test
+        report = inspect.epoch_report(
+            checkpoint.epoch,
+            checkpoint.weights,
+            data.test_images,
+            data.test_labels,
+            checkpoint.gradients,
+            checkpoint.update_ratios,
+            test.predictions if test else None,
+            test.confidence if test else None,
+        )
+        self.reports.save(run.id, report)
+
+    def _save_checkpoint(
+        self, run: ActiveRun, checkpoint: Checkpoint, metrics: EpochMetrics, data: Dataset
+    ) -> None:
+        self._save_report(run, checkpoint, data)
         serialize.save(checkpoint, self.models.checkpoint_path(run.id))
         self.store.set_checkpoint_epoch(run.id, checkpoint.epoch)
         self.models.set_current(

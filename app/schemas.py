@@ -191,7 +191,14 @@ class Prediction(BaseModel):
 
 class PredictResponse(Prediction):
     model: ModelInfo
-    activations: list[list[float]] | None = Field(None, description="per layer, when explain was asked")
+    activations: list[list[float]] | None = Field(
+        None, description="with explain: each hidden layer's activations, then the output probabilities"
+    )
+    contributions: list[float] | None = Field(
+        None,
+        description="with explain: per unit of the last hidden layer, its activation times its weight "
+        "to the winning class (how much it pushed the answer)",
+    )
 
 
 class BatchPredictResponse(BaseModel):
@@ -278,3 +285,95 @@ class ClientMessage(Strict):
 
 
 ServerMessage = SnapshotMessage | StepMessage | EpochMessage | StatusMessage | ProgressMessage | PongMessage
+
+
+# -- look inside ------------------------------------------------------------------------------------
+
+
+class HistogramOut(BaseModel):
+    edges: list[float] = Field(description="bins + 1 ascending edges")
+    counts: list[int]
+
+
+class LayerHealthOut(BaseModel):
+    name: str
+    units: int
+    weight_rms: float
+    gradient_rms: float
+    update_ratio: float = Field(description="norm of the epoch's last update over the norm of the weights")
+    saturated: float = Field(description="fraction of sigmoid/tanh activations in a flat region (probe set)")
+    dead: float = Field(description="fraction of ReLU units that never fire on the probe set")
+
+
+class InspectOut(BaseModel):
+    """One epoch's look inside a run (epoch 0 is the initial, random network)."""
+
+    run_id: str
+    epoch: int
+    epochs: list[int] = Field(description="every epoch with a report")
+    layers: list[LayerHealthOut]
+    histograms: dict[str, HistogramOut] = Field(description="per array (dense0.W, dense0.b, ...)")
+    gradient_histograms: dict[str, HistogramOut]
+
+
+class HealthSeries(BaseModel):
+    """Layer health over a run's epochs, as columns, and each epoch's weight histograms."""
+
+    run_id: str
+    epochs: list[int]
+    layers: dict[str, dict[str, list[float]]] = Field(
+        description="layer name -> measure (update_ratio, saturated, dead, weight_rms, gradient_rms)"
+        " -> one value per epoch"
+    )
+    weight_histograms: dict[str, list[HistogramOut]] = Field(description="array name -> histogram per epoch")
+
+
+class WeightImages(BaseModel):
+    """First-layer weights, one image per hidden unit, as float16 (little-endian) in base64."""
+
+    run_id: str
+    epoch: int = Field(description="the completed epoch, or the epoch in progress when live")
+    step: int | None
+    live: bool = Field(description="taken mid-epoch from the model being trained")
+    units: int = Field(description="hidden units in the first layer")
+    offset: int
+    count: int
+    height: int
+    width: int
+    scale: float = Field(description="the largest |weight| over all units, for a symmetric colour scale")
+    data: str = Field(description="base64 of count x height x width float16 values, row-major")
+
+
+class ConfusionOut(BaseModel):
+    run_id: str
+    epoch: int
+    class_names: list[str]
+    matrix: list[list[int]] = Field(description="rows: true class, columns: predicted class")
+    total: int
+    accuracy: float
+
+
+class Example(BaseModel):
+    index: int = Field(description="index in the test set")
+    true: int
+    predicted: int
+    confidence: float
+
+
+class ExamplesOut(BaseModel):
+    """Test images of one epoch's evaluation, with their 28x28 pixels as uint8 base64 (row-major)."""
+
+    run_id: str
+    epoch: int
+    class_names: list[str]
+    total: int = Field(description="how many images match, before the limit")
+    items: list[Example]
+    pixels: str = Field(description="base64 of len(items) x 784 uint8 values, ink = 255")
+
+
+class DatasetImages(BaseModel):
+    dataset: str
+    class_names: list[str]
+    offset: int
+    labels: list[int]
+    pixels: str = Field(description="base64 of len(labels) x 784 uint8 values of the test set, ink = 255")

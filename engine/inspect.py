@@ -100,28 +100,28 @@ def confusion_matrix(labels: Array, predictions: Array, classes: int) -> Array:
     return matrix
 
 
-def misclassified(
+def examples(
     labels: Array,
     predictions: Array,
     confidence: Array,
-    limit: int,
     true: int | None = None,
     predicted: int | None = None,
 ) -> Array:
-    """Indices of wrongly classified images, most confident mistakes first, optionally of one cell."""
-    wrong = predictions != labels
-    if true is not None:
-        wrong &= labels == true
-    if predicted is not None:
-        wrong &= predictions == predicted
-    index = np.flatnonzero(wrong)
-    order = np.argsort(-confidence[index], kind="stable")
-    return index[order[:limit]]
+    """Indices of the images of one confusion cell, most confident first.
 
-
-def cell_members(labels: Array, predictions: Array, true: int, predicted: int, limit: int) -> Array:
-    """Indices of the images in one confusion cell (right answers included, on the diagonal)."""
-    return np.flatnonzero((labels == true) & (predictions == predicted))[:limit]
+    Without both classes, or with two different ones: the mistakes (optionally of one true or one
+    predicted class). With the same class twice: that class's right answers (a diagonal cell).
+    """
+    if true is not None and true == predicted:
+        chosen = (labels == true) & (predictions == true)
+    else:
+        chosen = predictions != labels
+        if true is not None:
+            chosen &= labels == true
+        if predicted is not None:
+            chosen &= predictions == predicted
+    index = np.flatnonzero(chosen)
+    return index[np.argsort(-confidence[index], kind="stable")]
 
 
 def layer_health(

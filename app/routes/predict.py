@@ -39,11 +39,13 @@ def predict(request: PredictRequest, models: ModelsDep, settings: SettingsDep) -
     model = models.get(request.run_id)
     pixels = _pixels(request, _limits(settings))
     probabilities = model.weights.predict_proba(pixels)
-    activations = None
+    answer = _prediction(model, pixels, probabilities)
+    activations = contributions = None
     if request.explain:
         activations = [layer.tolist() for layer in inspect.layer_activations(model.weights, pixels)]
+        contributions = inspect.unit_contributions(model.weights, pixels, answer.digit)[1].tolist()
     return PredictResponse(
-        **_prediction(model, pixels, probabilities).model_dump(), model=model.info(), activations=activations
+        **answer.model_dump(), model=model.info(), activations=activations, contributions=contributions
     )
 
 

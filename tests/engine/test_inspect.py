@@ -83,18 +83,19 @@ def test_confusion_matrix_sums_to_the_test_set_and_its_trace_is_the_accuracy(fir
 def test_misclassified_images_really_are_misclassified_by_that_epochs_model(first_epoch, mnist):
     _, checkpoint = first_epoch
     report = report_of(checkpoint, mnist)
-    index = inspect.misclassified(mnist.test_labels, report.predictions, report.confidence, limit=50)
+    index = inspect.examples(mnist.test_labels, report.predictions, report.confidence)[:50]
     assert len(index) == 50
     probs = checkpoint.weights.predict_proba(mnist.test_images[index] / 255)
     assert (probs.argmax(axis=1) != mnist.test_labels[index]).all()
     np.testing.assert_allclose(probs.max(axis=1), report.confidence[index], rtol=1e-4)
     assert np.all(np.diff(report.confidence[index]) <= 0)  # most confident mistakes first
 
-    cell = inspect.misclassified(
-        mnist.test_labels, report.predictions, report.confidence, 1000, true=4, predicted=9
-    )
-    assert len(cell) == report.confusion[4, 9]
-    assert (mnist.test_labels[cell] == 4).all() and (report.predictions[cell] == 9).all()
+    everything = inspect.examples(mnist.test_labels, report.predictions, report.confidence)
+    assert len(everything) == 10_000 - np.trace(report.confusion)
+    for true, predicted in ((4, 9), (7, 7)):
+        cell = inspect.examples(mnist.test_labels, report.predictions, report.confidence, true, predicted)
+        assert len(cell) == report.confusion[true, predicted]
+        assert (mnist.test_labels[cell] == true).all() and (report.predictions[cell] == predicted).all()
 
 
 @pytest.mark.slow

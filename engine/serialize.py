@@ -10,14 +10,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from engine.config import ConfigError, TrainConfig
+from engine.files import npz_bytes, write_atomically
 from engine.inspect import EpochReport, Histogram, LayerHealth
 from engine.layers import Array
 from engine.model import Weights, parameter_names, parameter_shapes
@@ -49,30 +48,12 @@ def dumps(checkpoint: Checkpoint, with_optimizer: bool = True) -> bytes:
     """The ``.npz`` bytes of a checkpoint."""
     if not checkpoint.weights.is_finite():
         raise CheckpointError("refusing to save non-finite weights")
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **checkpoint_arrays(checkpoint, with_optimizer))  # type: ignore[arg-type]
-    return buffer.getvalue()
+    return npz_bytes(checkpoint_arrays(checkpoint, with_optimizer))
 
 
 def save(checkpoint: Checkpoint, path: Path, with_optimizer: bool = True) -> None:
     """Write a checkpoint atomically."""
     write_atomically(Path(path), dumps(checkpoint, with_optimizer))
-
-
-def write_atomically(path: Path, payload: bytes) -> None:
-    """A temporary file in the same folder, fsync, then rename over ``path``: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 def load(source: Path | bytes) -> Checkpoint:
@@ -148,17 +129,6 @@ def _integer(arrays: dict[str, Array], key: str) -> int:
     return int(array)
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # -- epoch reports (look-inside views); first-layer weights and confidences are kept as float16 ------
 
 REPORT_FORMAT = "deeplook-report/1"
@@ -178,9 +148,7 @@ def save_report(report: EpochReport, path: Path) -> None:
         for name, h in histograms.items():
             arrays[f"{prefix}/{name}/edges"] = h.edges
             arrays[f"{prefix}/{name}/counts"] = h.counts
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
-    write_atomically(Path(path), buffer.getvalue())
+    write_atomically(Path(path), npz_bytes(arrays))
 
 
 def load_report(path: Path) -> EpochReport:

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import Authorized, ModelsDep, RunsDep, StoreDep
 from app.schemas import RUN_ID_PATTERN, Error, RunCreate, RunDetail, RunMetrics, RunSummary
-from app.store import StepSeries
+from app.store import EPOCH_COLUMNS, StepSeries
 from app.views import epoch_out, run_summary
 from engine.train import EpochMetrics
 
@@ -143,19 +143,8 @@ async def _off_loop_unless_active(runs: RunsDep, run_id: str) -> RunDetail:
     return await asyncio.to_thread(runs.detail, run_id)
 
 
-CSV_COLUMNS = [
-    "record",
-    "epoch",
-    "step",
-    "loss",
-    "accuracy",
-    "train_loss",
-    "train_accuracy",
-    "test_loss",
-    "test_accuracy",
-    "seconds",
-    "samples_per_second",
-]
+EPOCH_VALUES = EPOCH_COLUMNS[2:]  # train_loss ... samples_per_second
+CSV_COLUMNS = ["record", "epoch", "step", "loss", "accuracy", *EPOCH_VALUES]
 
 
 def _csv_rows(series: StepSeries, epochs: list[EpochMetrics]) -> Iterator[str]:
@@ -170,23 +159,11 @@ def _csv_rows(series: StepSeries, epochs: list[EpochMetrics]) -> Iterator[str]:
         series.accuracy.tolist(),
         strict=True,
     ):
-        writer.writerow(["step", epoch, step, loss, accuracy, "", "", "", "", "", ""])
+        writer.writerow(["step", epoch, step, loss, accuracy, *[""] * len(EPOCH_VALUES)])
         done = by_step.get(step)
         if done is not None:
             writer.writerow(
-                [
-                    "epoch",
-                    done.epoch,
-                    done.step,
-                    "",
-                    "",
-                    done.train_loss,
-                    done.train_accuracy,
-                    done.test_loss,
-                    done.test_accuracy,
-                    done.seconds,
-                    done.samples_per_second,
-                ]
+                ["epoch", done.epoch, done.step, "", "", *(getattr(done, c) for c in EPOCH_VALUES)]
             )
         if buffer.tell() > 65536:
             yield buffer.getvalue()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from engine.data.base import ARRAY_KEYS, ArrayMap, DataError
+from engine.files import npz_bytes, write_atomically
 
 
 def default_cache_dir() -> Path:
@@ -55,32 +53,5 @@ def read_npz(path: Path, *, layouts: Sequence[tuple[str, ...]] = (ARRAY_KEYS,)) 
 
 
 def write_npz(path: Path, arrays: ArrayMap) -> None:
-    """Write arrays as a compressed .npz: temp file in the same folder, fsync, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its files are private (0600); this one gets the umask's usual permissions.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            named: dict[str, Any] = dict(arrays)  # typed loosely: numpy's stub reserves allow_pickle
-            np.savez_compressed(stream, **named)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Write arrays as a compressed .npz, atomically."""
+    write_atomically(path, npz_bytes(dict(arrays)))

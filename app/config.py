@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default_factory=list, description="extra origins for CORS and websockets, comma-separated"
     )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="request bodies above this get 413")
+    max_model_bytes: int = Field(
+        64_000_000, ge=1024, description="largest checkpoint file accepted by import"
+    )
     max_image_pixels: int = Field(16_000_000, ge=784, description="uploaded images above this get 413")
     max_batch: int = Field(1000, ge=1, description="most inputs in one batch prediction")
     ws_max_message_bytes: int = Field(4096, ge=128, description="largest frame a websocket client may send")

@@ -50,6 +50,7 @@ RunsDep = Annotated[RunManager, Depends(get_runs)]
 ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
 StoreDep = Annotated[Store, Depends(get_store)]
 DatasetsDep = Annotated[DatasetCache, Depends(get_datasets)]
+HubDep = Annotated[Hub, Depends(get_hub)]
 ReportsDep = Annotated[ReportStore, Depends(get_reports)]
 
 _bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")

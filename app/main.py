@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     for module in (runs, inspect, predict, service, ws):
         app.include_router(module.router)
+    app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")

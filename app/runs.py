@@ -152,6 +152,26 @@ class RunManager:
         self._launch(self._record(run_id), resume=checkpoint, history=history)
         return self.summary(run_id)
 
+    def import_checkpoint(self, payload: bytes) -> RunSummary:
+        """A checkpoint file becomes a finished run whose model serves; a bad file changes nothing."""
+        try:
+            checkpoint = serialize.load(payload)
+        except serialize.CheckpointError as error:
+            raise Invalid(f"not a usable deeplook checkpoint: {error}") from error
+        if checkpoint.epoch < 1:
+            raise Invalid("the checkpoint is of epoch 0: an untrained network cannot serve predictions")
+        run_id = secrets.token_hex(6)
+        serialize.save(checkpoint, self.models.checkpoint_path(run_id))
+        self.store.create_run(run_id, checkpoint.config, "imported", "completed")
+        self.store.truncate(run_id, checkpoint.epoch, checkpoint.step)
+        self.store.set_status(run_id, "completed", "imported from a checkpoint file")
+        self.models.set_current(
+            ServingModel(run_id, checkpoint.epoch, None, checkpoint.config.dataset, checkpoint.weights)
+        )
+        summary = self.summary(run_id)
+        self.hub.publish(StatusMessage(run=summary).model_dump_json())
+        return summary
+
     def delete(self, run_id: str) -> None:
         record = self._record(run_id)
         if self.active is not None and self.active.id == run_id:

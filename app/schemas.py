@@ -219,6 +219,11 @@ class Ready(BaseModel):
     model: ModelInfo | None = None
 
 
+class Stats(BaseModel):
+    websocket_clients: int
+    active_run: str | None
+
+
 class Info(BaseModel):
     """What a client needs to know before it starts."""
 

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.deps import Authorized, ModelsDep, RunsDep, StoreDep
@@ -18,6 +18,8 @@ from app.views import epoch_out, run_summary
 from engine.train import EpochMetrics
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+# Model files can be larger than other bodies: main includes this router with its own size limit.
+import_router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
 NOT_FOUND = {404: {"model": Error, "description": "no run with this id"}}
@@ -35,6 +37,25 @@ STOP_WAIT = 5.0  # seconds a stop request waits for the run to end
 async def start_run(request: RunCreate, runs: RunsDep) -> RunSummary:
     """Start training a preset, with any hyperparameter overridden; 409 while another run is active."""
     return runs.start(request)
+
+
+@import_router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Authorized],
+    responses={
+        **AUTH,
+        413: {"model": Error, "description": "the file is larger than DEEPLOOK_MAX_MODEL_BYTES"},
+        422: {
+            "model": Error,
+            "description": "not a valid deeplook checkpoint (the current model keeps serving)",
+        },
+    },
+)
+async def import_model(file: UploadFile, runs: RunsDep) -> RunSummary:
+    """Add a checkpoint (.npz from /model or ``deeplook train --save``) as a finished run that serves."""
+    payload = await file.read()
+    return await asyncio.to_thread(runs.import_checkpoint, payload)
 
 
 @router.get("")

@@ -7,8 +7,8 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.deps import ModelsDep, SettingsDep, StoreDep
-from app.schemas import Health, Info, Ready
+from app.deps import HubDep, ModelsDep, RunsDep, SettingsDep, StoreDep
+from app.schemas import Health, Info, Ready, Stats
 from app.views import run_config
 from engine.config import PRESETS
 from engine.data import DATASETS
@@ -36,6 +36,13 @@ def ready(store: StoreDep, models: ModelsDep) -> Ready | JSONResponse:
         reason = "no trained model yet: start a run and let it finish an epoch"
         return JSONResponse(Ready(ready=False, reason=reason).model_dump(), 503)
     return Ready(ready=True, model=model.info())
+
+
+@router.get("/stats")
+async def stats(runs: RunsDep, hub: HubDep) -> Stats:
+    """What the server is doing: connected websocket clients and the active run."""
+    active = runs.active
+    return Stats(websocket_clients=hub.subscriber_count, active_run=active.id if active else None)
 
 
 @router.get("/info")

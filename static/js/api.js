@@ -1,0 +1,89 @@
+// Every call to the REST API: JSON in and out, the bearer token on mutating calls, errors as ApiError.
+
+const TOKEN_KEY = "deeplook.token";
+
+/** A failed call: `status` (0 when the server could not be reached) and the server's `detail`. */
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : `HTTP ${status}`);
+    this.status = status;
+    this.detail = detail;
+  }
+
+  /** Field errors of a 422 as {field: [{msg, type}]}; the field is the first name after "body". */
+  get fields() {
+    const fields = {};
+    if (!Array.isArray(this.detail)) return fields;
+    for (const item of this.detail) {
+      const loc = Array.isArray(item.loc) ? item.loc : [];
+      const field = loc[0] === "body" ? loc[1] : loc[loc.length - 1];
+      if (typeof field !== "string") continue;
+      (fields[field] ??= []).push({ msg: String(item.msg ?? ""), type: String(item.type ?? "") });
+    }
+    return fields;
+  }
+}
+
+let memoryToken = ""; // used only when localStorage refuses (private mode)
+
+export function getToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) || memoryToken;
+  } catch {
+    return memoryToken;
+  }
+}
+
+export function setToken(token) {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    memoryToken = token;
+  }
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") {
+    const token = getToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+  }
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(0, error instanceof Error ? error.message : String(error));
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data?.detail ?? `HTTP ${response.status}`);
+  return data;
+}
+
+const runPath = (id) => `/api/runs/${encodeURIComponent(id)}`;
+
+export const api = {
+  info: () => request("GET", "/api/info"),
+  runs: () => request("GET", "/api/runs"),
+  run: (id) => request("GET", runPath(id)),
+  start: (settings) => request("POST", "/api/runs", settings),
+  pause: (id) => request("POST", `${runPath(id)}/pause`),
+  resume: (id) => request("POST", `${runPath(id)}/resume`),
+  stop: (id) => request("POST", `${runPath(id)}/stop`),
+  remove: (id) => request("DELETE", runPath(id)),
+  /** Classify a picture (a data URL); `runId` null means the current model. */
+  predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
+  csvUrl: (id) => `${runPath(id)}/metrics.csv`,
+};

@@ -1,0 +1,163 @@
+// Step curves in the browser: growable columns, an exponential moving average, and min/max
+// downsampling that keeps spikes visible and costs only the new points on each frame.
+
+const FIRST_CAPACITY = 1024;
+
+function grow(array, capacity) {
+  const bigger = new Float64Array(capacity);
+  bigger.set(array.subarray(0, Math.min(array.length, capacity)));
+  return bigger;
+}
+
+/** One run's step metrics as columns; steps arrive in order and repeats are ignored. */
+export class StepSeries {
+  constructor() {
+    this.reset();
+  }
+
+  /** Empty, or filled from the API's columns {step, epoch, loss, accuracy}. */
+  reset(columns = null) {
+    const n = columns ? columns.step.length : 0;
+    const capacity = Math.max(FIRST_CAPACITY, 2 ** Math.ceil(Math.log2(n + 1)));
+    this.step = new Float64Array(capacity);
+    this.epoch = new Float64Array(capacity);
+    this.loss = new Float64Array(capacity);
+    this.length = 0;
+    this.version = (this.version ?? 0) + 1; // bumped whenever held points change other than by appending
+    if (columns) this.append(columns);
+  }
+
+  get lastStep() {
+    return this.length ? this.step[this.length - 1] : 0;
+  }
+
+  /** Append the steps newer than the last one held; returns how many were added. */
+  append(columns) {
+    const { step, epoch, loss } = columns;
+    let added = 0;
+    for (let i = 0; i < step.length; i++) {
+      if (step[i] <= this.lastStep) continue; // already held (the stream repeats the snapshot)
+      if (this.length === this.step.length) {
+        const capacity = this.step.length * 2;
+        this.step = grow(this.step, capacity);
+        this.epoch = grow(this.epoch, capacity);
+        this.loss = grow(this.loss, capacity);
+      }
+      this.step[this.length] = step[i];
+      this.epoch[this.length] = epoch[i];
+      this.loss[this.length] = loss[i] ?? Number.NaN; // JSON null: a non-finite loss
+      this.length += 1;
+      added += 1;
+    }
+    return added;
+  }
+
+  /** Forget the steps after `lastStep` (a run resumed from an earlier checkpoint). */
+  truncate(lastStep) {
+    let n = this.length;
+    while (n > 0 && this.step[n - 1] > lastStep) n -= 1;
+    if (n !== this.length) {
+      this.length = n;
+      this.version += 1;
+    }
+  }
+}
+
+/**
+ * Exponential moving average of `values` into `out`, from index `from` on, continuing `state`
+ * ({num, den, last}); gaps in `steps` (a downsampled history) decay the average as many steps.
+ * Debiased like TensorBoard's: the first points are not pulled towards zero.
+ */
+export function smooth(steps, values, out, from, to, smoothing, state) {
+  const s = Math.min(Math.max(smoothing, 0), 0.999);
+  let { num, den, last } = state;
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    const gap = Math.max(steps[i] - last, 1);
+    const w = gap === 1 ? s : s ** gap;
+    num = num * w + (1 - w) * v;
+    den = den * w + (1 - w);
+    last = steps[i];
+    out[i] = den > 0 ? num / den : v;
+  }
+  state.num = num;
+  state.den = den;
+  state.last = last;
+}
+
+export function newSmoothState() {
+  return { num: 0, den: 0, last: 0 };
+}
+
+/**
+ * Indices to draw: all points when there are at most 2 × buckets, else the first and the last
+ * point and each bucket's minimum and maximum of `values`, in order. Buckets have a power-of-two size, so finished buckets are cached
+ * and each call only looks at the points added since the previous one.
+ */
+export class MinMaxIndex {
+  constructor() {
+    this.clear();
+  }
+
+  clear() {
+    this.size = 0;
+    this.done = 0; // finished buckets in `kept`
+    this.kept = [];
+    this.version = -1;
+  }
+
+  indices(values, n, buckets, version) {
+    if (n <= 2 * buckets) {
+      const all = new Array(n);
+      for (let i = 0; i < n; i++) all[i] = i;
+      return all;
+    }
+    const size = 2 ** Math.ceil(Math.log2(n / buckets));
+    if (size !== this.size || version !== this.version) {
+      this.clear();
+      this.size = size;
+      this.version = version;
+    }
+    const full = Math.floor(n / size);
+    for (let b = this.done; b < full; b++) pushMinMax(values, b * size, (b + 1) * size, this.kept);
+    this.done = full;
+    const result = this.kept.slice();
+    if (full * size < n) pushMinMax(values, full * size, n, result);
+    // the curve starts at the first point and ends at the newest one, whatever the buckets kept
+    if (result[0] !== 0) result.unshift(0);
+    if (result[result.length - 1] !== n - 1) result.push(n - 1);
+    return result;
+  }
+}
+
+function pushMinMax(values, start, stop, into) {
+  let low = -1;
+  let high = -1;
+  for (let i = start; i < stop; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (low < 0 || v < values[low]) low = i;
+    if (high < 0 || v > values[high]) high = i;
+  }
+  if (low < 0) {
+    into.push(start); // a bucket of nothing finite: keep one point so the gap shows
+  } else if (low === high) {
+    into.push(low);
+  } else {
+    into.push(Math.min(low, high), Math.max(low, high));
+  }
+}
+
+/** Column `values` at `indices`, with non-finite values as null (a gap in uPlot). */
+export function pick(values, indices, positiveOnly = false) {
+  const out = new Array(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    const v = values[indices[k]];
+    out[k] = Number.isFinite(v) && (!positiveOnly || v > 0) ? v : null;
+  }
+  return out;
+}

@@ -1,0 +1,162 @@
+// uPlot charts that follow their box, the colour scheme and the language, and redraw at most once
+// per animation frame however often their data changes.
+
+import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
+import { onLangChange, t } from "./i18n.js";
+import { integer, measure, percent } from "./format.js";
+
+const dark = window.matchMedia("(prefers-color-scheme: dark)");
+
+/** The chart colours of the current scheme, from the CSS custom properties. */
+export function palette() {
+  const style = getComputedStyle(document.documentElement);
+  const color = (name) => style.getPropertyValue(`--${name}`).trim();
+  return {
+    text: color("muted"),
+    grid: color("grid"),
+    train: color("train"),
+    test: color("test"),
+    raw: color("raw"),
+    smooth: color("smooth"),
+    runs: [color("run-a"), color("run-b")],
+    font: `12px ${style.getPropertyValue("font-family") || "system-ui"}`,
+  };
+}
+
+/**
+ * One chart in `host`. `options(colors)` returns uPlot options without size; `data(width)` returns
+ * {columns, points} (points: how many the chart holds, shown as data-points) or null when empty.
+ */
+export class Plot {
+  constructor(host, { options, data, emptyKey = "chart.empty" }) {
+    this.host = host;
+    this.options = options;
+    this.data = data;
+    this.emptyKey = emptyKey;
+    this.chart = null;
+    this.frame = 0;
+    host.classList.add("plot");
+    this.empty = document.createElement("p");
+    this.empty.className = "plot-empty";
+    host.append(this.empty);
+    new ResizeObserver(() => this.resize()).observe(host);
+    dark.addEventListener("change", () => this.rebuild());
+    onLangChange(() => this.rebuild());
+  }
+
+  /** Redraw on the next animation frame (once, however many times this is called before). */
+  invalidate() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  rebuild() {
+    this.chart?.destroy();
+    this.chart = null;
+    this.invalidate();
+  }
+
+  size() {
+    const width = Math.floor(this.host.clientWidth);
+    const legend = this.chart?.root.querySelector(".u-legend");
+    const height = Math.floor(this.host.clientHeight - (legend ? legend.offsetHeight : 24));
+    return { width, height: Math.max(height, 60) };
+  }
+
+  resize() {
+    if (!this.chart) {
+      this.invalidate();
+      return;
+    }
+    const { width, height } = this.size();
+    if (width > 0 && (width !== this.chart.width || height !== this.chart.height)) {
+      this.chart.setSize({ width, height });
+      this.invalidate(); // the number of buckets follows the width
+    }
+  }
+
+  draw() {
+    const width = this.host.clientWidth;
+    if (width === 0) return; // hidden: drawn when its tab opens (the resize observer fires)
+    const result = this.data(width);
+    const columns = result?.columns ?? null;
+    const points = result?.points ?? 0;
+    this.host.dataset.points = String(points);
+    this.empty.textContent = t(this.emptyKey);
+    this.empty.hidden = points > 0;
+    const shown = columns ?? this.blank();
+    if (!this.chart) {
+      const options = this.options(palette());
+      const hooks = { setLegend: [(chart) => this.showLatest(chart)] };
+      this.chart = new uPlot({ ...options, hooks, ...this.size() }, shown, this.host);
+      this.resize();
+    } else {
+      this.chart.setData(shown);
+    }
+    this.showLatest(this.chart);
+  }
+
+  /** Away from the cursor, the legend shows the newest values rather than dashes. */
+  showLatest(chart) {
+    const last = chart.data[0].length - 1;
+    if (chart.legend.idx == null && last >= 0) chart.setLegend({ idx: last }, false);
+  }
+
+  blank() {
+    const series = this.options(palette()).series.length;
+    return Array.from({ length: series }, () => []);
+  }
+}
+
+/** A whole number as such, anything else to four significant digits. */
+function number(value) {
+  return Number.isInteger(value) ? integer(value) : measure(value);
+}
+
+/** Axes in the scheme's colours; `y` formats the values of the vertical axis. */
+export function axes(colors, y = measure) {
+  const common = {
+    stroke: colors.text,
+    font: colors.font,
+    labelFont: colors.font,
+    grid: { stroke: colors.grid, width: 1 },
+    ticks: { stroke: colors.grid, width: 1, size: 4 },
+  };
+  return [
+    { ...common, size: 30, values: (u, splits) => splits.map(number) },
+    { ...common, size: 56, space: 24, values: (u, splits) => splits.map((v) => (v == null ? "" : y(v))) },
+  ];
+}
+
+export function line(label, stroke, extra = {}) {
+  return { label, stroke, width: 2, points: { show: false }, spanGaps: true, value: (u, v) => measure(v), ...extra };
+}
+
+export function epochLine(label, stroke, format = measure) {
+  return line(label, stroke, { points: { show: true, size: 6, fill: stroke }, value: (u, v) => format(v) });
+}
+
+/** Options shared by every chart; `log` puts the vertical axis on a log scale. */
+export function baseOptions(colors, series, { xLabel, yFormat = measure, log = false, xIntegers = false }) {
+  return {
+    series: [{ label: xLabel, value: (u, v) => (v == null ? "–" : number(v)) }, ...series],
+    axes: axes(colors, yFormat),
+    scales: {
+      x: { time: false, ...(xIntegers ? { range: (u, min, max) => [Math.min(min, 1), Math.max(max, 2)] } : {}) },
+      y: log ? { distr: 3, log: 10 } : { auto: true },
+    },
+    cursor: { points: { size: 6 }, drag: { x: true, y: false } },
+    legend: { live: true },
+  };
+}
+
+/** Epoch axis ticks: whole epochs only. */
+export function epochAxes(colors, yFormat) {
+  const [x, y] = axes(colors, yFormat);
+  return [{ ...x, incrs: [1, 2, 5, 10, 20, 50, 100] }, y];
+}
+
+export const formats = { percent: (v) => percent(v, 1), measure };

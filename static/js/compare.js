@@ -1,0 +1,147 @@
+// One or two past runs side by side: their settings (differences marked) and their curves overlaid,
+// against epochs so that runs with different batch sizes line up.
+
+import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
+import { api } from "./api.js";
+import { Plot, baseOptions, epochAxes, epochLine, formats, line } from "./charts.js";
+import { describeError } from "./errors.js";
+import { architecture, duration, percent, setting } from "./format.js";
+import { onLangChange, t } from "./i18n.js";
+import { newSmoothState, smooth } from "./series.js";
+
+const SMOOTHING = 0.9;
+
+const ROWS = [
+  ["field.preset", (run) => run.preset ?? "–"],
+  ["field.dataset", (run) => t(`dataset.${run.dataset}`)],
+  ["field.hidden", (run) => architecture(run.config.model)],
+  ["field.init", (run) => run.config.model.init],
+  ["field.optimizer", (run) => run.config.optimizer.name],
+  ["field.lr", (run) => setting(run.config.optimizer.lr)],
+  ["field.lr_decay", (run) => setting(run.config.optimizer.lr_decay)],
+  ["field.momentum", (run) => setting(run.config.optimizer.momentum)],
+  ["field.batch_size", (run) => String(run.config.batch_size)],
+  ["field.epochs", (run) => `${run.epochs_done} / ${run.epochs_total}`],
+  ["field.seed", (run) => String(run.config.seed)],
+  ["history.status", (run) => t(`status.${run.status}`)],
+  ["history.finalTrain", (run) => percent(run.epochs.at(-1)?.train_accuracy, 2)],
+  ["history.finalTest", (run) => percent(run.epochs.at(-1)?.test_accuracy, 2)],
+  ["history.duration", (run) => duration(run.epochs.reduce((sum, e) => sum + e.seconds, 0))],
+];
+
+export class Compare {
+  constructor(root) {
+    this.element = root;
+    this.runs = []; // the RunDetail of each run shown
+    this.cache = new Map(); // run id -> {key, detail}
+    this.wanted = "";
+    const colors = (index, palette) => palette.runs[index];
+    this.lossPlot = new Plot(root.querySelector("[data-chart='compare-loss']"), {
+      options: (palette) =>
+        baseOptions(
+          palette,
+          this.runs.map((run, i) => line(run.id, colors(i, palette))),
+          { xLabel: t("axis.epoch") },
+        ),
+      data: () => this.lossColumns(),
+    });
+    this.accuracyPlot = new Plot(root.querySelector("[data-chart='compare-accuracy']"), {
+      options: (palette) => ({
+        ...baseOptions(
+          palette,
+          this.runs.map((run, i) => epochLine(run.id, colors(i, palette), formats.percent)),
+          { xLabel: t("axis.epoch"), yFormat: formats.percent, xIntegers: true },
+        ),
+        axes: epochAxes(palette, formats.percent),
+      }),
+      data: () => this.accuracyColumns(),
+    });
+    onLangChange(() => this.renderTable());
+  }
+
+  /** Show these run summaries (0, 1 or 2), fetching the details not held yet. */
+  async show(summaries) {
+    const key = summaries.map((run) => `${run.id}|${run.status}|${run.epochs_done}`).join(",");
+    if (key === this.wanted) return;
+    this.wanted = key;
+    try {
+      const details = await Promise.all(summaries.map((run) => this.detail(run)));
+      if (key !== this.wanted) return; // the choice changed meanwhile
+      this.runs = details;
+    } catch (error) {
+      this.runs = [];
+      this.wanted = "";
+      this.element.querySelector("[data-compare-empty]").textContent = describeError(error);
+    }
+    this.element.dataset.runs = this.runs.map((run) => run.id).join(" ");
+    this.renderTable();
+    this.lossPlot.rebuild();
+    this.accuracyPlot.rebuild();
+  }
+
+  async detail(summary) {
+    const key = `${summary.status}|${summary.epochs_done}`;
+    const held = this.cache.get(summary.id);
+    if (held?.key === key) return held.detail;
+    const detail = await api.run(summary.id);
+    this.cache.set(summary.id, { key, detail });
+    return detail;
+  }
+
+  renderTable() {
+    const empty = this.element.querySelector("[data-compare-empty]");
+    const body = this.element.querySelector("[data-compare-body]");
+    empty.hidden = this.runs.length > 0;
+    if (!empty.hidden && !empty.textContent) empty.textContent = t("history.pick");
+    body.hidden = this.runs.length === 0;
+    const table = this.element.querySelector("[data-compare-table]");
+    const head = document.createElement("tr");
+    head.append(cell("th", t("history.setting")));
+    this.runs.forEach((run, index) => {
+      const th = cell("th", run.id);
+      th.dataset.run = String(index);
+      head.append(th);
+    });
+    const rows = ROWS.map(([label, value]) => {
+      const tr = document.createElement("tr");
+      const values = this.runs.map(value);
+      if (values.length === 2 && values[0] !== values[1]) tr.dataset.differs = "true";
+      tr.append(cell("th", t(label)), ...values.map((text) => cell("td", text)));
+      return tr;
+    });
+    const thead = document.createElement("thead");
+    thead.append(head);
+    const tbody = document.createElement("tbody");
+    tbody.append(...rows);
+    table.replaceChildren(thead, tbody);
+  }
+
+  lossColumns() {
+    if (this.runs.length === 0) return null;
+    const tables = this.runs.map((run) => {
+      const { step, loss } = run.steps;
+      const smoothed = new Float64Array(step.length);
+      smooth(step, loss.map((v) => v ?? Number.NaN), smoothed, 0, step.length, SMOOTHING, newSmoothState());
+      const x = step.map((s) => s / run.steps_per_epoch);
+      return [x, Array.from(smoothed, (v) => (Number.isFinite(v) ? v : null))];
+    });
+    const points = this.runs.reduce((sum, run) => sum + run.steps.step.length, 0);
+    return points ? { points, columns: uPlot.join(tables) } : null;
+  }
+
+  accuracyColumns() {
+    if (this.runs.length === 0) return null;
+    const tables = this.runs.map((run) => [
+      run.epochs.map((e) => e.epoch),
+      run.epochs.map((e) => e.test_accuracy),
+    ]);
+    const points = this.runs.reduce((sum, run) => sum + run.epochs.length, 0);
+    return points ? { points, columns: uPlot.join(tables) } : null;
+  }
+}
+
+function cell(tag, text) {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  return node;
+}

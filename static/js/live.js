@@ -1,0 +1,139 @@
+// The charts of the run being followed: loss per step (raw and smoothed, optionally on a log scale)
+// and accuracy and loss per epoch.
+
+import { Plot, baseOptions, epochAxes, epochLine, formats, line } from "./charts.js";
+import { t } from "./i18n.js";
+import { MinMaxIndex, newSmoothState, pick, smooth } from "./series.js";
+
+const SMOOTHING_KEY = "deeplook.smoothing";
+const LOG_KEY = "deeplook.logScale";
+
+function remembered(key, fallback) {
+  try {
+    const value = localStorage.getItem(key);
+    return value == null ? fallback : JSON.parse(value);
+  } catch {
+    return fallback;
+  }
+}
+
+function remember(key, value) {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // not remembered in private mode
+  }
+}
+
+/** Loss per step of the store's run: min/max-downsampled raw losses and their moving average. */
+export class LossChart {
+  constructor(root, store) {
+    this.store = store;
+    this.slider = root.querySelector("[data-smoothing]");
+    this.sliderValue = root.querySelector("[data-smoothing-value]");
+    this.logBox = root.querySelector("[data-log-scale]");
+    this.smoothing = Number(remembered(SMOOTHING_KEY, 0.9));
+    this.log = Boolean(remembered(LOG_KEY, false));
+    this.slider.value = String(this.smoothing);
+    this.logBox.checked = this.log;
+    this.ema = new Float64Array(0);
+    this.emaState = newSmoothState();
+    this.emaDone = 0;
+    this.emaKey = "";
+    this.buckets = new MinMaxIndex();
+    this.plot = new Plot(root.querySelector("[data-chart='loss']"), {
+      options: (colors) =>
+        baseOptions(
+          colors,
+          [
+            line(t("series.batch"), colors.raw, { width: 1 }),
+            line(t("series.smoothed"), colors.smooth, { width: 2 }),
+          ],
+          { xLabel: t("axis.step"), log: this.log },
+        ),
+      data: (width) => this.columns(width),
+    });
+    this.showSmoothing();
+    this.slider.addEventListener("input", () => {
+      this.smoothing = Number(this.slider.value);
+      remember(SMOOTHING_KEY, this.smoothing);
+      this.showSmoothing();
+      this.plot.invalidate();
+    });
+    this.logBox.addEventListener("change", () => {
+      this.log = this.logBox.checked;
+      remember(LOG_KEY, this.log);
+      this.plot.rebuild();
+    });
+    for (const event of ["reset", "steps"]) store.addEventListener(event, () => this.plot.invalidate());
+  }
+
+  showSmoothing() {
+    this.sliderValue.textContent = this.smoothing.toFixed(2);
+  }
+
+  /** The moving average of every held step, computed only for new steps unless something changed. */
+  smoothed() {
+    const series = this.store.steps;
+    const key = `${series.version}|${this.smoothing}`;
+    if (key !== this.emaKey || this.ema.length < series.length) {
+      if (this.ema.length < series.length) this.ema = new Float64Array(series.step.length);
+      this.emaKey = key;
+      this.emaState = newSmoothState();
+      this.emaDone = 0;
+    }
+    smooth(series.step, series.loss, this.ema, this.emaDone, series.length, this.smoothing, this.emaState);
+    this.emaDone = series.length;
+    return this.ema;
+  }
+
+  columns(width) {
+    const series = this.store.steps;
+    const n = series.length;
+    const host = this.plot.host; // what the chart holds, for tests and curious readers
+    host.dataset.firstStep = n ? String(series.step[0]) : "0";
+    host.dataset.lastStep = String(series.lastStep);
+    if (n === 0) return null;
+    const ema = this.smoothed();
+    const indices = this.buckets.indices(series.loss, n, Math.max(100, Math.round(width)), series.version);
+    return {
+      points: n,
+      columns: [pick(series.step, indices), pick(series.loss, indices, this.log), pick(ema, indices, this.log)],
+    };
+  }
+}
+
+/** Accuracy and loss per epoch, train and test, of the store's run. */
+export class EpochCharts {
+  constructor(root, store) {
+    const column = (key) => store.epochs.map((e) => e[key]);
+    const data = (keys) => () =>
+      store.epochs.length === 0
+        ? null
+        : { points: store.epochs.length, columns: [column("epoch"), ...keys.map(column)] };
+    const options = (format) => (colors) => ({
+      ...baseOptions(
+        colors,
+        [
+          epochLine(t("series.train"), colors.train, format),
+          epochLine(t("series.test"), colors.test, format),
+        ],
+        { xLabel: t("axis.epoch"), yFormat: format, xIntegers: true },
+      ),
+      axes: epochAxes(colors, format),
+    });
+    this.plots = [
+      new Plot(root.querySelector("[data-chart='accuracy']"), {
+        options: options(formats.percent),
+        data: data(["train_accuracy", "test_accuracy"]),
+      }),
+      new Plot(root.querySelector("[data-chart='epoch-loss']"), {
+        options: options(formats.measure),
+        data: data(["train_loss", "test_loss"]),
+      }),
+    ];
+    for (const event of ["reset", "epoch"]) {
+      store.addEventListener(event, () => this.plots.forEach((plot) => plot.invalidate()));
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// Wires the modules together: the store, the live socket, the views. Nothing else happens here.
+
+import { api } from "./api.js";
+import { Compare } from "./compare.js";
+import { RunForm } from "./controls.js";
+import { DrawPad } from "./draw.js";
+import { ConnectionView, TokenBar, languageSwitch } from "./header.js";
+import { History } from "./history.js";
+import { apply } from "./i18n.js";
+import { EpochCharts, LossChart } from "./live.js";
+import { Predictor } from "./predict.js";
+import { RunBar } from "./runbar.js";
+import { LiveSocket } from "./socket.js";
+import { Store } from "./store.js";
+import { Tabs } from "./tabs.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+apply(document);
+const store = new Store();
+const tabs = new Tabs($("[data-tabs]"), document.querySelectorAll("[data-panel]"));
+
+new ConnectionView($("[data-connection]"), store);
+languageSwitch($("[data-language]"));
+new TokenBar($("[data-token-bar]"), store);
+
+const form = new RunForm($("[data-run-form]"), store);
+new RunBar($("[data-run-bar]"), store);
+new LossChart($("[data-loss-card]"), store);
+new EpochCharts($("[data-panel='train']"), store);
+
+const predictor = new Predictor($("[data-panel='draw']"), new DrawPad($("[data-pad]")), store);
+document.addEventListener("keydown", (event) => {
+  if (tabs.current === "draw" && predictor.handleKey(event)) event.preventDefault();
+});
+
+const history = new History($("[data-panel='history']"), store, new Compare($("[data-compare]")));
+tabs.addEventListener("change", (event) => {
+  if (event.detail === "history") history.refresh();
+});
+
+api.info().then(
+  (info) => store.setInfo(info),
+  (error) => form.showApiError(error),
+);
+history.refresh();
+new LiveSocket(store).start();
+document.documentElement.dataset.ready = "true";

@@ -1,0 +1,168 @@
+// Asking the network about the drawing as it is drawn, and showing its answer: the probabilities
+// with the winner marked, and the 28×28 picture it actually saw.
+
+import { api } from "./api.js";
+import { describeError } from "./errors.js";
+import { percent } from "./format.js";
+import { onLangChange, t } from "./i18n.js";
+
+const DEBOUNCE = 120; // ms after the last change while drawing
+const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+export class Predictor {
+  constructor(root, pad, store) {
+    this.root = root;
+    this.pad = pad;
+    this.store = store;
+    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.timer = 0;
+    this.sequence = 0; // answers to older drawings are dropped
+    this.inFlight = false;
+    this.again = false;
+    this.answer = null; // the last PredictResponse
+    this.problem = null; // {key} or {text} when there is no answer
+    this.choice = this.find("model-choice");
+    pad.addEventListener("change", () => this.schedule());
+    pad.addEventListener("strokeend", () => this.now());
+    pad.addEventListener("clear", () => this.reset());
+    this.find("clear").addEventListener("click", () => {
+      pad.clear();
+      pad.canvas.focus();
+    });
+    this.choice.addEventListener("change", () => this.now());
+    store.addEventListener("runs", () => this.fillChoices());
+    store.addEventListener("epoch", () => {
+      if (!this.choice.value) this.now(); // the current model just got better: ask again
+    });
+    onLangChange(() => {
+      this.fillChoices();
+      this.render();
+    });
+    this.fillChoices();
+    this.render();
+  }
+
+  /** Clear with C, Delete or Backspace while the draw panel is showing and no field has focus. */
+  handleKey(event) {
+    const target = event.target;
+    if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement) return false;
+    if (event.ctrlKey || event.metaKey || event.altKey) return false;
+    if (!["c", "C", "Delete", "Backspace"].includes(event.key)) return false;
+    this.pad.clear();
+    return true;
+  }
+
+  fillChoices() {
+    const keep = this.choice.value;
+    const options = [new Option(t("draw.current"), "")];
+    for (const run of this.store.runs) {
+      if (run.checkpoint_epoch < 1) continue;
+      const accuracy = run.test_accuracy == null ? "" : ` · ${percent(run.test_accuracy, 1)}`;
+      options.push(new Option(`${run.id} · ${run.preset ?? ""}${accuracy}`, run.id));
+    }
+    this.choice.replaceChildren(...options);
+    this.choice.value = options.some((option) => option.value === keep) ? keep : "";
+  }
+
+  reset() {
+    clearTimeout(this.timer);
+    this.sequence += 1;
+    this.answer = null;
+    this.problem = null;
+    this.render();
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.now(), DEBOUNCE);
+  }
+
+  async now() {
+    clearTimeout(this.timer);
+    if (this.pad.empty) return;
+    if (this.inFlight) {
+      this.again = true; // one request at a time; the newest drawing goes next
+      return;
+    }
+    this.inFlight = true;
+    const sequence = ++this.sequence;
+    try {
+      const answer = await api.predict(this.pad.image(), this.choice.value || null);
+      if (sequence === this.sequence) {
+        this.answer = answer;
+        this.problem = null;
+      }
+    } catch (error) {
+      if (sequence === this.sequence) {
+        this.answer = null;
+        this.problem = error.status === 409 ? { key: "draw.noModel" } : { text: describeError(error) };
+      }
+    } finally {
+      this.inFlight = false;
+      this.render();
+      if (this.again) {
+        this.again = false;
+        this.now();
+      }
+    }
+  }
+
+  render() {
+    const answer = this.answer;
+    const label = this.find("answer-label");
+    const hint = this.find("answer-hint");
+    this.root.dataset.predicted = answer ? String(answer.digit) : "";
+    label.textContent = answer ? answer.label : "?";
+    label.dataset.empty = answer ? "false" : "true";
+    hint.textContent = this.problem
+      ? (this.problem.text ?? t(this.problem.key))
+      : this.pad.empty
+        ? t("draw.empty")
+        : "";
+    hint.dataset.problem = this.problem ? "true" : "false";
+    const model = answer?.model;
+    this.find("answer-model").textContent = model
+      ? t("draw.modelInfo", { id: model.run_id, epoch: model.epoch, acc: percent(model.test_accuracy, 1) })
+      : "";
+    const fashion = (model?.dataset ?? this.store.run?.dataset) === "fashion-mnist";
+    this.find("draw-title").textContent = t(fashion ? "draw.titleFashion" : "draw.title");
+    this.renderBars(model?.class_names ?? DIGITS, answer?.probabilities ?? null, answer?.digit);
+    this.renderSeen(answer?.pixels ?? null);
+  }
+
+  renderBars(names, probabilities, winner) {
+    const list = this.find("probs");
+    const rows = names.map((name, index) => {
+      const p = probabilities ? probabilities[index] : 0;
+      const row = document.createElement("li");
+      row.dataset.class = String(index);
+      if (probabilities && index === winner) row.dataset.winner = "true";
+      const text = document.createElement("span");
+      text.className = "prob-label";
+      text.textContent = name;
+      const track = document.createElement("span");
+      track.className = "prob-track";
+      const bar = document.createElement("span");
+      bar.className = "prob-bar";
+      bar.style.width = `${(p * 100).toFixed(1)}%`;
+      track.append(bar);
+      const value = document.createElement("span");
+      value.className = "prob-value";
+      value.textContent = probabilities ? percent(p, 1) : "";
+      row.append(text, track, value);
+      return row;
+    });
+    list.replaceChildren(...rows);
+  }
+
+  renderSeen(pixels) {
+    const canvas = this.find("seen");
+    const context = canvas.getContext("2d");
+    const image = context.createImageData(28, 28);
+    for (let i = 0; i < 784; i++) {
+      const v = pixels ? Math.round(Math.min(Math.max(pixels[i], 0), 1) * 255) : 0; // ink light on dark
+      image.data.set([v, v, v, 255], i * 4);
+    }
+    context.putImageData(image, 0, 0);
+  }
+}

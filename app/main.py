@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
     app.include_router(docs.router)
+    app.include_router(service.fallback)
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

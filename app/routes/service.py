@@ -60,3 +60,14 @@ async def info(settings: SettingsDep) -> Info:
         max_batch=settings.max_batch,
         max_body_bytes=settings.max_body_bytes,
     )
+
+
+fallback = APIRouter()
+
+
+@fallback.api_route(
+    "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def unknown_api_route(rest: str) -> JSONResponse:
+    """Anything under /api that no route matched: a JSON 404, not the static files' page."""
+    return JSONResponse({"detail": f"no API route /api/{rest[:100]}"}, status_code=404)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from app.deps import DatasetsDep, ReportsDep, RunsDep
 from app.runs import RunManager
 from app.schemas import (
+    INVALID,
     RUN_ID_PATTERN,
     ConfusionOut,
     DatasetImages,
@@ -27,7 +28,7 @@ from engine import inspect
 from engine.data import DATASETS, class_names
 from engine.inspect import Histogram
 
-router = APIRouter(tags=["look inside"])
+router = APIRouter(tags=["look inside"], responses=INVALID)
 
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
 EpochQuery = Annotated[int | None, Query(ge=0, le=10_000, description="default: the latest")]

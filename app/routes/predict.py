@@ -11,6 +11,7 @@ from app.deps import ModelsDep, SettingsDep
 from app.imaging import ImageError, ImageLimits, decode_base64_image, image_to_pixels
 from app.models import ServingModel
 from app.schemas import (
+    INVALID,
     RUN_ID_PATTERN,
     BatchPredictRequest,
     BatchPredictResponse,
@@ -22,7 +23,7 @@ from app.schemas import (
 )
 from engine import inspect
 
-router = APIRouter(prefix="/api/predict", tags=["predict"])
+router = APIRouter(prefix="/api/predict", tags=["predict"], responses=INVALID)
 
 ERRORS = {
     400: {"model": Error, "description": "bad base64 or data URL"},

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Path, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.deps import Authorized, ModelsDep, RunsDep, StoreDep
-from app.schemas import RUN_ID_PATTERN, Error, RunCreate, RunDetail, RunMetrics, RunSummary
+from app.schemas import INVALID, RUN_ID_PATTERN, Error, RunCreate, RunDetail, RunMetrics, RunSummary
 from app.store import EPOCH_COLUMNS, StepSeries
 from app.views import epoch_out, run_summary
 from engine.train import EpochMetrics
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
 # Model files can be larger than other bodies: main includes this router with its own size limit.
-import_router = APIRouter(prefix="/api/runs", tags=["runs"])
+import_router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
 
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
 NOT_FOUND = {404: {"model": Error, "description": "no run with this id"}}

@@ -49,7 +49,9 @@ class RunCreate(Strict):
     init: Init | None = None
     init_std: Annotated[float, Field(gt=0, le=10)] | None = None
     optimizer: OptimizerName | None = None
-    lr: Annotated[float, Field(gt=0, le=10)] | None = None
+    lr: (
+        Annotated[float, Field(gt=0, le=1000, description="up to 1000, so divergence can be shown")] | None
+    ) = None
     lr_decay: Annotated[float, Field(gt=0, le=1)] | None = None
     momentum: Annotated[float, Field(ge=0, lt=1)] | None = None
     batch_size: Annotated[int, Field(ge=1, le=60000)] | None = None

@@ -78,6 +78,8 @@ export const api = {
   info: () => request("GET", "/api/info"),
   runs: () => request("GET", "/api/runs"),
   run: (id) => request("GET", runPath(id)),
+  /** Every step and epoch of a run (GET /api/runs/{id} downsamples long runs). */
+  metrics: (id) => request("GET", `${runPath(id)}/metrics`),
   start: (settings) => request("POST", "/api/runs", settings),
   pause: (id) => request("POST", `${runPath(id)}/pause`),
   resume: (id) => request("POST", `${runPath(id)}/resume`),

@@ -102,7 +102,8 @@ export class Plot {
   /** Away from the cursor, the legend shows the newest values rather than dashes. */
   showLatest(chart) {
     const last = chart.data[0].length - 1;
-    if (chart.legend.idx == null && last >= 0) chart.setLegend({ idx: last }, false);
+    const hovering = chart.cursor.left != null && chart.cursor.left >= 0;
+    if (!hovering && last >= 0 && chart.legend.idx !== last) chart.setLegend({ idx: last }, false);
   }
 
   blank() {
@@ -127,7 +128,7 @@ export function axes(colors, y = measure) {
   };
   return [
     { ...common, size: 30, values: (u, splits) => splits.map(number) },
-    { ...common, size: 56, space: 24, values: (u, splits) => splits.map((v) => (v == null ? "" : y(v))) },
+    { ...common, size: 56, space: 26, values: (u, splits) => splits.map((v) => (v == null ? "" : y(v))) },
   ];
 }
 
@@ -159,4 +160,9 @@ export function epochAxes(colors, yFormat) {
   return [{ ...x, incrs: [1, 2, 5, 10, 20, 50, 100] }, y];
 }
 
-export const formats = { percent: (v) => percent(v, 1), measure };
+/** Log-axis ticks: 0.5, 1, 10 as such; 0.001 and below, 1000 and above as 1e-3, 1e3. */
+function logTick(value) {
+  return value >= 0.01 && value < 1000 ? measure(value) : value.toExponential(0).replace("e+", "e");
+}
+
+export const formats = { percent: (v) => percent(v, 1), measure, log: logTick };

@@ -7,9 +7,10 @@ import { Plot, baseOptions, epochAxes, epochLine, formats, line } from "./charts
 import { describeError } from "./errors.js";
 import { architecture, duration, percent, setting } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
-import { newSmoothState, smooth } from "./series.js";
+import { FULL_HISTORY_STEPS, newSmoothState, smooth } from "./series.js";
 
 const SMOOTHING = 0.9;
+const LINE_POINTS = 2000; // points per smoothed curve: it is smooth, so every k-th point will do
 
 const ROWS = [
   ["field.preset", (run) => run.preset ?? "–"],
@@ -84,6 +85,9 @@ export class Compare {
     const held = this.cache.get(summary.id);
     if (held?.key === key) return held.detail;
     const detail = await api.run(summary.id);
+    if (detail.steps.downsampled && detail.steps_done <= FULL_HISTORY_STEPS) {
+      detail.steps = (await api.metrics(summary.id)).steps; // average every step, not the extremes
+    }
     this.cache.set(summary.id, { key, detail });
     return detail;
   }
@@ -120,10 +124,21 @@ export class Compare {
     if (this.runs.length === 0) return null;
     const tables = this.runs.map((run) => {
       const { step, loss } = run.steps;
-      const smoothed = new Float64Array(step.length);
-      smooth(step, loss.map((v) => v ?? Number.NaN), smoothed, 0, step.length, SMOOTHING, newSmoothState());
-      const x = step.map((s) => s / run.steps_per_epoch);
-      return [x, Array.from(smoothed, (v) => (Number.isFinite(v) ? v : null))];
+      const n = step.length;
+      const smoothed = new Float64Array(n);
+      smooth(loss.map((v) => v ?? Number.NaN), smoothed, 0, n, SMOOTHING, newSmoothState());
+      const stride = Math.max(1, Math.ceil(n / LINE_POINTS));
+      const x = [];
+      const y = [];
+      for (let i = 0; i < n; i += stride) {
+        x.push(step[i] / run.steps_per_epoch);
+        y.push(Number.isFinite(smoothed[i]) ? smoothed[i] : null);
+      }
+      if (n > 0 && (n - 1) % stride !== 0) {
+        x.push(step[n - 1] / run.steps_per_epoch);
+        y.push(Number.isFinite(smoothed[n - 1]) ? smoothed[n - 1] : null);
+      }
+      return [x, y];
     });
     const points = this.runs.reduce((sum, run) => sum + run.steps.step.length, 0);
     return points ? { points, columns: uPlot.join(tables) } : null;

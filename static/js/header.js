@@ -9,6 +9,7 @@ export class ConnectionView {
     this.root = root;
     this.store = store;
     this.text = root.querySelector("[data-connection-text]");
+    this.retry = root.querySelector("[data-connection-retry]");
     store.addEventListener("connection", () => this.render());
     onLangChange(() => this.render());
     this.render();
@@ -17,7 +18,9 @@ export class ConnectionView {
   render() {
     const { state, retryIn } = this.store.connection;
     this.root.dataset.state = state;
-    this.text.textContent = t(`conn.${state}`, { s: retryIn });
+    const text = t(`conn.${state}`);
+    if (this.text.textContent !== text) this.text.textContent = text; // announced on change only
+    this.retry.textContent = state === "offline" ? t("conn.retry", { s: retryIn }) : ""; // not announced
     this.root.title = t("conn.label");
   }
 }

@@ -11,7 +11,8 @@ const en = {
   "conn.label": "Connection",
   "conn.connecting": "Connecting…",
   "conn.live": "Live",
-  "conn.offline": "Offline, retrying in {s} s",
+  "conn.offline": "Offline, reconnecting",
+  "conn.retry": "in {s} s",
 
   "token.label": "API token",
   "token.hint": "This server asks for a token to start, pause, stop or delete runs. It is kept in this browser.",
@@ -158,7 +159,8 @@ const ko = {
   "conn.label": "연결",
   "conn.connecting": "연결 중…",
   "conn.live": "실시간",
-  "conn.offline": "연결 끊김, {s}초 후 다시 시도",
+  "conn.offline": "연결 끊김, 다시 연결하는 중",
+  "conn.retry": "{s}초 후",
 
   "token.label": "API 토큰",
   "token.hint": "이 서버는 학습을 시작·일시정지·중지·삭제할 때 토큰을 요구합니다. 토큰은 이 브라우저에 저장됩니다.",

@@ -49,7 +49,7 @@ export class LossChart {
             line(t("series.batch"), colors.raw, { width: 1 }),
             line(t("series.smoothed"), colors.smooth, { width: 2 }),
           ],
-          { xLabel: t("axis.step"), log: this.log },
+          { xLabel: t("axis.step"), log: this.log, yFormat: this.log ? formats.log : formats.measure },
         ),
       data: (width) => this.columns(width),
     });
@@ -69,7 +69,7 @@ export class LossChart {
   }
 
   showSmoothing() {
-    this.sliderValue.textContent = this.smoothing.toFixed(2);
+    this.sliderValue.textContent = this.smoothing.toFixed(3);
   }
 
   /** The moving average of every held step, computed only for new steps unless something changed. */
@@ -82,7 +82,7 @@ export class LossChart {
       this.emaState = newSmoothState();
       this.emaDone = 0;
     }
-    smooth(series.step, series.loss, this.ema, this.emaDone, series.length, this.smoothing, this.emaState);
+    smooth(series.loss, this.ema, this.emaDone, series.length, this.smoothing, this.emaState);
     this.emaDone = series.length;
     return this.ema;
   }

@@ -3,6 +3,12 @@
 
 const FIRST_CAPACITY = 1024;
 
+/**
+ * Runs up to this many steps are fetched whole when the server sent them downsampled (about 35
+ * bytes a step), so the moving average is of every step rather than of each bucket's extremes.
+ */
+export const FULL_HISTORY_STEPS = 250_000;
+
 function grow(array, capacity) {
   const bigger = new Float64Array(capacity);
   bigger.set(array.subarray(0, Math.min(array.length, capacity)));
@@ -64,33 +70,29 @@ export class StepSeries {
 }
 
 /**
- * Exponential moving average of `values` into `out`, from index `from` on, continuing `state`
- * ({num, den, last}); gaps in `steps` (a downsampled history) decay the average as many steps.
- * Debiased like TensorBoard's: the first points are not pulled towards zero.
+ * Exponential moving average of `values` into `out`, from index `from` on, continuing `state`.
+ * Per point, like TensorBoard's, and debiased so the first points are not pulled towards zero; over
+ * a min/max-downsampled history it follows the middle of the band.
  */
-export function smooth(steps, values, out, from, to, smoothing, state) {
+export function smooth(values, out, from, to, smoothing, state) {
   const s = Math.min(Math.max(smoothing, 0), 0.999);
-  let { num, den, last } = state;
+  let { num, den } = state;
   for (let i = from; i < to; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) {
       out[i] = Number.NaN;
       continue;
     }
-    const gap = Math.max(steps[i] - last, 1);
-    const w = gap === 1 ? s : s ** gap;
-    num = num * w + (1 - w) * v;
-    den = den * w + (1 - w);
-    last = steps[i];
-    out[i] = den > 0 ? num / den : v;
+    num = num * s + (1 - s) * v;
+    den = den * s + (1 - s);
+    out[i] = num / den;
   }
   state.num = num;
   state.den = den;
-  state.last = last;
 }
 
 export function newSmoothState() {
-  return { num: 0, den: 0, last: 0 };
+  return { num: 0, den: 0 };
 }
 
 /**

@@ -2,6 +2,7 @@
 // starts with the server's snapshot, so a reconnected page holds the whole history again.
 
 import { api } from "./api.js";
+import { FULL_HISTORY_STEPS } from "./series.js";
 
 const BACKOFF_FIRST = 500; // ms
 const BACKOFF_MAX = 15000;
@@ -111,6 +112,9 @@ export class LiveSocket {
         store.loadRun(message.run, message.progress);
         store.setConnection("live");
         this.startHeartbeat();
+        if (message.run?.steps.downsampled && message.run.steps_done <= FULL_HISTORY_STEPS) {
+          this.fetchWhole(message.run.id);
+        }
         break;
       case "status":
         this.onStatus(message.run);
@@ -127,6 +131,14 @@ export class LiveSocket {
       default:
         break; // pong, or a message type this page does not know yet
     }
+  }
+
+  /** The whole step history of a run the snapshot sent downsampled; the snapshot stays if this fails. */
+  fetchWhole(id) {
+    api.metrics(id).then(
+      (metrics) => this.store.mergeHistory({ id, steps: metrics.steps, epochs: metrics.epochs }),
+      () => {},
+    );
   }
 
   onStatus(summary) {

@@ -1,0 +1,100 @@
+"""Helpers for the browser tests: opening the page, waiting on its data-* hooks, drawing, screenshots,
+and driving the server over REST."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+from tests.support import Server
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+FINISHED = ("completed", "stopped", "diverged", "failed", "interrupted")
+LOSS = "[data-chart='loss']"
+ACCURACY = "[data-chart='accuracy']"
+
+# Strokes in drawing-pad units (the pad is 280 x 280 whatever its size on screen).
+ONE = [(150, 40), (145, 140), (140, 240)]
+ZERO = [
+    (140 + 62 * math.sin(2 * math.pi * k / 40), 140 - 95 * math.cos(2 * math.pi * k / 40)) for k in range(42)
+]
+
+
+def open_dashboard(page: Page, server: Server, tab: str = "train") -> None:
+    page.goto(f"{server.url}/#{tab}")
+    wait_live(page)
+
+
+def wait_live(page: Page) -> None:
+    """Connected (the snapshot has arrived) and the presets loaded."""
+    page.wait_for_selector("[data-connection][data-state='live']")
+    page.wait_for_function("document.querySelector('[data-field=preset]').options.length > 0")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def attribute_number(page: Page, selector: str, name: str) -> float:
+    value = page.get_attribute(selector, name)
+    return float(value) if value else 0.0
+
+
+def wait_attribute_above(page: Page, selector: str, name: str, above: float) -> None:
+    """Wait until the number in an attribute (such as a chart's data-points) exceeds ``above``."""
+    page.wait_for_function(
+        """([selector, name, above]) =>
+            Number(document.querySelector(selector)?.getAttribute(name) || 0) > above""",
+        arg=[selector, name, above],
+    )
+
+
+def stroke(page: Page, points: list[tuple[float, float]]) -> None:
+    """Draw one stroke with the mouse through points in pad units."""
+    box = page.locator("[data-pad]").bounding_box()
+    assert box is not None
+    scale = box["width"] / 280
+
+    def at(point: tuple[float, float]) -> tuple[float, float]:
+        return box["x"] + point[0] * scale, box["y"] + point[1] * scale
+
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(point), steps=3)
+    page.mouse.up()
+
+
+# -- the server's side, over REST -------------------------------------------------------------------
+
+
+def start_run(server: Server, **settings: object) -> str:
+    response = server.http.post("/api/runs", json={"preset": "notebook-sgd", **settings})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def wait_run(server: Server, run_id: str, until: Callable[[dict], bool], timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = server.http.get(f"/api/runs/{run_id}").json()
+        if until(run):
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {run_id} is {run['status']} at epoch {run['epochs_done']}")
+        time.sleep(0.05)
+
+
+def stop_active(server: Server, headers: dict[str, str] | None = None) -> None:
+    """Stop whatever run is training, so that the next test can start one."""
+    for run in server.http.get("/api/runs").json():
+        if run["status"] not in FINISHED:
+            server.http.post(f"/api/runs/{run['id']}/stop", headers=headers or {})
+            wait_run(server, run["id"], lambda r: r["status"] in FINISHED)

@@ -192,6 +192,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         ws_max_size=settings.ws_max_message_bytes,
+        ws_per_message_deflate=False,  # compressing every frame for every viewer costs more than it saves
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
         timeout_graceful_shutdown=5,

@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(16_000_000, ge=784, description="uploaded images above this get 413")
     max_batch: int = Field(1000, ge=1, description="most inputs in one batch prediction")
     ws_max_message_bytes: int = Field(4096, ge=128, description="largest frame a websocket client may send")
-    ws_updates_per_second: float = Field(20.0, gt=0, le=100)
+    ws_updates_per_second: float = Field(20.0, gt=0, le=100, description="step messages per client, at most")
+    ws_sends_per_second: float = Field(
+        1000.0, gt=0, description="step messages to all clients together; beyond it, batches grow instead"
+    )
     ws_send_timeout: float = Field(5.0, gt=0, description="a send stuck this long closes the socket (1013)")
     ws_queue_limit: int = Field(512, ge=8, description="messages queued for one client before it is closed")
     ws_ping_interval: float = Field(3.0, gt=0, description="websocket keepalive ping interval (seconds)")

@@ -11,10 +11,23 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
 
 from app.schemas import StepMessage
 
-Outgoing = str | StepMessage
+
+class StepBatch:
+    """Steps for the stream, serialised once however many subscribers send them."""
+
+    def __init__(self, message: StepMessage) -> None:
+        self.message = message
+
+    @cached_property
+    def text(self) -> str:
+        return self.message.model_dump_json()
+
+
+Outgoing = str | StepBatch
 
 
 class Subscription:
@@ -30,12 +43,8 @@ class Subscription:
         if self.stuck:
             return
         last = self._queue[-1] if self._queue else None
-        if (
-            isinstance(message, StepMessage)
-            and isinstance(last, StepMessage)
-            and last.run_id == message.run_id
-        ):
-            self._queue[-1] = _merge(last, message)
+        if isinstance(message, StepBatch) and isinstance(last, StepBatch) and _same_run(last, message):
+            self._queue[-1] = StepBatch(_merge(last.message, message.message))
         elif len(self._queue) >= self._limit:
             self.stuck = True
             self._queue.clear()
@@ -49,7 +58,7 @@ class Subscription:
         self._ready.clear()
         items = list(self._queue)
         self._queue.clear()
-        return [item if isinstance(item, str) else item.model_dump_json() for item in items]
+        return [item if isinstance(item, str) else item.text for item in items]
 
     def close(self) -> None:
         """Wake the sender with nothing queued, so it can notice the hub is closing."""
@@ -86,6 +95,10 @@ class Hub:
         self.closing = True
         for subscription in self._subscribers:
             subscription.close()
+
+
+def _same_run(first: StepBatch, second: StepBatch) -> bool:
+    return first.message.run_id == second.message.run_id
 
 
 def _merge(first: StepMessage, second: StepMessage) -> StepMessage:

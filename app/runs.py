@@ -21,7 +21,7 @@ import numpy as np
 from app.config import Settings
 from app.datasets import DatasetCache
 from app.errors import Conflict, Invalid, NotFound
-from app.hub import Hub
+from app.hub import Hub, StepBatch
 from app.models import ModelRegistry, ServingModel
 from app.reports import ReportStore
 from app.schemas import (
@@ -291,7 +291,7 @@ class RunManager:
 
     def _deliver_steps(self, run: ActiveRun, message: StepMessage) -> None:
         run.history.add_steps(message)
-        self.hub.publish(message)
+        self.hub.publish(StepBatch(message))
 
     def _deliver_epoch(self, run: ActiveRun, message: EpochMessage) -> None:
         run.history.add_epoch(message.metrics)
@@ -347,7 +347,7 @@ class RunManager:
                 unsaved.append(event)
                 unsent.append(event)
                 now = time.monotonic()
-                if now - last_sent >= PUBLISH_INTERVAL:
+                if now - last_sent >= self._publish_interval():
                     self._send_steps(run, unsent)
                     unsent, last_sent = [], now
                 if now - last_saved >= FLUSH_INTERVAL:
@@ -368,6 +368,10 @@ class RunManager:
                 self._send_steps(run, unsent)
                 self.store.add_steps(run.id, unsaved)
                 self._set_status(run, event.status, event.reason)
+
+    def _publish_interval(self) -> float:
+        """Seconds between step batches: 1/20 s, longer when many viewers would exceed the send budget."""
+        return max(PUBLISH_INTERVAL, self.hub.subscriber_count / self.settings.ws_sends_per_second)
 
     def _send_steps(self, run: ActiveRun, steps: list[StepMetrics]) -> None:
         if steps:

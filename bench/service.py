@@ -1,12 +1,14 @@
-"""Service benchmark: /api/health latency idle and during training, predict throughput and latency.
+"""Service benchmark: predict throughput and latency, websocket fan-out cost, /api/health latency.
 
 Starts ``deeplook serve`` on a free loopback port with a temporary data folder, and measures with
-real HTTP clients. Run from the repository root: ``python bench/service.py [--clients 4]``.
+real HTTP and websocket clients on this machine (they share its cores with the server: the numbers
+include their cost). Run from the repository root: ``python bench/service.py [--clients 4]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import io
 import os
@@ -23,6 +25,7 @@ from pathlib import Path
 import httpx2 as httpx
 import numpy as np
 from PIL import Image
+from websockets.asyncio.client import connect
 
 from engine.data import load_dataset
 
@@ -99,6 +102,56 @@ def throughput(
     }
 
 
+class Viewers:
+    """``count`` websocket clients in a background thread, each reading every message."""
+
+    def __init__(self, ws_url: str, count: int) -> None:
+        self.ws_url, self.count = ws_url, count
+        self.received = 0
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _viewer(self, connected: list[int]) -> None:
+        async with connect(self.ws_url, max_size=None) as socket:
+            connected.append(1)
+            if len(connected) == self.count:
+                self._ready.set()
+            async for _ in socket:
+                self.received += 1
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        connected: list[int] = []
+        tasks = [asyncio.create_task(self._viewer(connected)) for _ in range(self.count)]
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def __enter__(self) -> Viewers:
+        if self.count:
+            self._thread.start()
+            if not self._ready.wait(60):
+                raise RuntimeError("viewers did not connect")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.count and self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(30)
+
+
+def epoch_seconds(client: httpx.Client, epochs: int) -> float:
+    """Median training seconds per epoch of a fresh notebook-sgd run (evaluation excluded)."""
+    run = client.post("/api/runs", json={"preset": "notebook-sgd", "epochs": epochs, "seed": 1}).json()
+    while (detail := client.get(f"/api/runs/{run['id']}").json())["status"] not in ("completed", "failed"):
+        time.sleep(0.2)
+    return statistics.median(epoch["seconds"] for epoch in detail["epochs"])
+
+
 def canvas_png(image: np.ndarray) -> str:
     big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
     canvas = Image.new("RGB", (280, 280), "white")
@@ -113,6 +166,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent predict clients")
     parser.add_argument("--calls", type=int, default=1000, help="sequential /api/health calls per phase")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput phase")
+    parser.add_argument("--viewers", type=int, nargs="+", default=[0, 50, 200], help="fan-out sizes")
+    parser.add_argument("--epochs", type=int, default=6, help="epochs per fan-out measurement")
     args = parser.parse_args()
 
     mnist = load_dataset("mnist")
@@ -141,6 +196,20 @@ def main() -> None:
                 ),
                 ("health p99 ratio training / idle", f"{percentile(busy, 99) / percentile(idle, 99):.2f}"),
             ]
+            fanout: dict[int, list[float]] = {n: [] for n in args.viewers}
+            with httpx.Client(base_url=url, timeout=30) as client:
+                for count in [*args.viewers, *reversed(args.viewers)]:  # A B C C B A against drift
+                    with Viewers(url.replace("http", "ws") + "/ws", count):
+                        fanout[count].append(epoch_seconds(client, args.epochs))
+            base = statistics.mean(fanout[args.viewers[0]])
+            for count in args.viewers:
+                seconds = statistics.mean(fanout[count])
+                rows.append(
+                    (
+                        f"training epoch with {count} viewers (s; throughput vs {args.viewers[0]})",
+                        f"{seconds:.3f} s; {base / seconds:.2f}x",
+                    )
+                )
             for name, body in (("pixels JSON", pixels), ("280x280 PNG", image)):
                 result = throughput(
                     url, lambda c, b=body: c.post("/api/predict", json=b), args.clients, args.seconds

@@ -5,7 +5,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from app.hub import Hub
+from app.hub import Hub, StepBatch
 from app.runs import build_config
 from app.schemas import RunCreate, StepMessage
 from app.series import downsample_minmax
@@ -15,12 +15,9 @@ from engine.train import EpochMetrics, StepMetrics
 
 
 def steps(run_id, numbers):
-    return StepMessage(
-        run_id=run_id,
-        step=numbers,
-        epoch=[1] * len(numbers),
-        loss=[0.5] * len(numbers),
-        accuracy=[0.9] * len(numbers),
+    n = len(numbers)
+    return StepBatch(
+        StepMessage(run_id=run_id, step=numbers, epoch=[1] * n, loss=[0.5] * n, accuracy=[0.9] * n)
     )
 
 

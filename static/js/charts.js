@@ -85,7 +85,7 @@ export class Plot {
     const columns = result?.columns ?? null;
     const points = result?.points ?? 0;
     this.host.dataset.points = String(points);
-    this.empty.textContent = t(this.emptyKey);
+    this.empty.textContent = t(typeof this.emptyKey === "function" ? this.emptyKey() : this.emptyKey);
     this.empty.hidden = points > 0;
     const shown = columns ?? this.blank();
     if (!this.chart) {
@@ -99,11 +99,16 @@ export class Plot {
     this.showLatest(this.chart);
   }
 
-  /** Away from the cursor, the legend shows the newest values rather than dashes. */
+  /** Away from the cursor, the legend shows each series' newest value rather than dashes. */
   showLatest(chart) {
-    const last = chart.data[0].length - 1;
     const hovering = chart.cursor.left != null && chart.cursor.left >= 0;
-    if (!hovering && last >= 0 && chart.legend.idx !== last) chart.setLegend({ idx: last }, false);
+    if (hovering || chart.data[0].length === 0) return;
+    const idxs = chart.data.map((column) => {
+      let i = column.length - 1;
+      while (i > 0 && column[i] == null) i -= 1;
+      return i;
+    });
+    if (idxs.some((idx, series) => chart.legend.idxs?.[series] !== idx)) chart.setLegend({ idxs }, false);
   }
 
   blank() {
@@ -133,31 +138,33 @@ export function axes(colors, y = measure) {
 }
 
 export function line(label, stroke, extra = {}) {
-  return { label, stroke, width: 2, points: { show: false }, spanGaps: true, value: (u, v) => measure(v), ...extra };
+  // uPlot marks the points itself when they are few and far apart (a run that diverged at once)
+  return { label, stroke, width: 2, spanGaps: true, value: (u, v) => measure(v), ...extra };
 }
 
 export function epochLine(label, stroke, format = measure) {
   return line(label, stroke, { points: { show: true, size: 6, fill: stroke }, value: (u, v) => format(v) });
 }
 
-/** Options shared by every chart; `log` puts the vertical axis on a log scale. */
-export function baseOptions(colors, series, { xLabel, yFormat = measure, log = false, xIntegers = false }) {
+/** Tick steps for whole numbers (steps, epochs): 1, 2, 5, 10, 20, 50, ... */
+const WHOLE = Array.from({ length: 27 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
+
+/**
+ * Options shared by every chart: `log` puts the vertical axis on a log scale; `wholeX` keeps the
+ * horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart).
+ */
+export function baseOptions(colors, series, { xLabel, yFormat = measure, log = false, wholeX = false }) {
+  const [x, y] = axes(colors, yFormat);
   return {
     series: [{ label: xLabel, value: (u, v) => (v == null ? "–" : number(v)) }, ...series],
-    axes: axes(colors, yFormat),
+    axes: [wholeX ? { ...x, incrs: WHOLE } : x, y],
     scales: {
-      x: { time: false, ...(xIntegers ? { range: (u, min, max) => [Math.min(min, 1), Math.max(max, 2)] } : {}) },
+      x: { time: false, ...(wholeX ? { range: (u, min, max) => [Math.min(min, 1), Math.max(max, 2)] } : {}) },
       y: log ? { distr: 3, log: 10 } : { auto: true },
     },
     cursor: { points: { size: 6 }, drag: { x: true, y: false } },
     legend: { live: true },
   };
-}
-
-/** Epoch axis ticks: whole epochs only. */
-export function epochAxes(colors, yFormat) {
-  const [x, y] = axes(colors, yFormat);
-  return [{ ...x, incrs: [1, 2, 5, 10, 20, 50, 100] }, y];
 }
 
 /** Log-axis ticks: 0.5, 1, 10 as such; 0.001 and below, 1000 and above as 1e-3, 1e3. */

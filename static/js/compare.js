@@ -3,7 +3,7 @@
 
 import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
 import { api } from "./api.js";
-import { Plot, baseOptions, epochAxes, epochLine, formats, line } from "./charts.js";
+import { Plot, baseOptions, epochLine, formats, line } from "./charts.js";
 import { describeError } from "./errors.js";
 import { architecture, duration, percent, setting } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -47,14 +47,12 @@ export class Compare {
       data: () => this.lossColumns(),
     });
     this.accuracyPlot = new Plot(root.querySelector("[data-chart='compare-accuracy']"), {
-      options: (palette) => ({
-        ...baseOptions(
+      options: (palette) =>
+        baseOptions(
           palette,
           this.runs.map((run, i) => epochLine(run.id, colors(i, palette), formats.percent)),
-          { xLabel: t("axis.epoch"), yFormat: formats.percent, xIntegers: true },
+          { xLabel: t("axis.epoch"), yFormat: formats.percent, wholeX: true },
         ),
-        axes: epochAxes(palette, formats.percent),
-      }),
       data: () => this.accuracyColumns(),
     });
     onLangChange(() => this.renderTable());

@@ -56,7 +56,6 @@ export class DrawPad extends EventTarget {
     event.preventDefault();
     this.pointer = event.pointerId;
     this.canvas.setPointerCapture?.(event.pointerId);
-    this.canvas.focus({ preventScroll: true });
     this.last = this.point(event);
     this.dot(this.last);
     this.changed();

@@ -17,10 +17,14 @@ export class History {
     this.compare = compare;
     this.list = root.querySelector("[data-run-list]");
     this.selected = []; // at most two run ids, oldest choice first
+    this.chosen = false; // until the person chooses, the newest run is shown
     this.timer = 0;
     this.confirming = null; // the run id whose delete button asks for confirmation
     for (const event of ["reset", "run", "epoch"]) store.addEventListener(event, () => this.refreshSoon());
-    store.addEventListener("runs", () => this.render());
+    store.addEventListener("runs", () => {
+      if (!this.chosen) this.select(store.runs.slice(0, 1).map((run) => run.id), false);
+      else this.render();
+    });
     onLangChange(() => this.render());
     this.list.addEventListener("click", (event) => this.onClick(event));
     this.list.addEventListener("change", (event) => this.onToggle(event));
@@ -46,7 +50,8 @@ export class History {
     element.hidden = !text;
   }
 
-  select(ids) {
+  select(ids, byPerson = true) {
+    this.chosen ||= byPerson;
     const known = new Set(this.store.runs.map((run) => run.id));
     this.selected = ids.filter((id) => known.has(id));
     this.render();

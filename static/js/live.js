@@ -1,7 +1,7 @@
 // The charts of the run being followed: loss per step (raw and smoothed, optionally on a log scale)
 // and accuracy and loss per epoch.
 
-import { Plot, baseOptions, epochAxes, epochLine, formats, line } from "./charts.js";
+import { Plot, baseOptions, epochLine, formats, line } from "./charts.js";
 import { t } from "./i18n.js";
 import { MinMaxIndex, newSmoothState, pick, smooth } from "./series.js";
 
@@ -49,7 +49,12 @@ export class LossChart {
             line(t("series.batch"), colors.raw, { width: 1 }),
             line(t("series.smoothed"), colors.smooth, { width: 2 }),
           ],
-          { xLabel: t("axis.step"), log: this.log, yFormat: this.log ? formats.log : formats.measure },
+          {
+            xLabel: t("axis.step"),
+            log: this.log,
+            yFormat: this.log ? formats.log : formats.measure,
+            wholeX: true,
+          },
         ),
       data: (width) => this.columns(width),
     });
@@ -107,29 +112,30 @@ export class LossChart {
 export class EpochCharts {
   constructor(root, store) {
     const column = (key) => store.epochs.map((e) => e[key]);
+    const emptyKey = () => (store.run ? "chart.noEpoch" : "chart.empty");
     const data = (keys) => () =>
       store.epochs.length === 0
         ? null
         : { points: store.epochs.length, columns: [column("epoch"), ...keys.map(column)] };
-    const options = (format) => (colors) => ({
-      ...baseOptions(
+    const options = (format) => (colors) =>
+      baseOptions(
         colors,
         [
           epochLine(t("series.train"), colors.train, format),
           epochLine(t("series.test"), colors.test, format),
         ],
-        { xLabel: t("axis.epoch"), yFormat: format, xIntegers: true },
-      ),
-      axes: epochAxes(colors, format),
-    });
+        { xLabel: t("axis.epoch"), yFormat: format, wholeX: true },
+      );
     this.plots = [
       new Plot(root.querySelector("[data-chart='accuracy']"), {
         options: options(formats.percent),
         data: data(["train_accuracy", "test_accuracy"]),
+        emptyKey,
       }),
       new Plot(root.querySelector("[data-chart='epoch-loss']"), {
         options: options(formats.measure),
         data: data(["train_loss", "test_loss"]),
+        emptyKey,
       }),
     ];
     for (const event of ["reset", "epoch"]) {

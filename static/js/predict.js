@@ -126,6 +126,7 @@ export class Predictor {
       : "";
     const fashion = (model?.dataset ?? this.store.run?.dataset) === "fashion-mnist";
     this.find("draw-title").textContent = t(fashion ? "draw.titleFashion" : "draw.title");
+    this.find("draw-hint").textContent = t(fashion ? "draw.hintFashion" : "draw.hint");
     this.renderBars(model?.class_names ?? DIGITS, answer?.probabilities ?? null, answer?.digit);
     this.renderSeen(answer?.pixels ?? null);
   }

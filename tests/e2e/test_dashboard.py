@@ -341,11 +341,19 @@ def test_dark_theme_follows_the_system(
     page = console.listen(context_factory(color_scheme="dark").new_page())
     open_dashboard(page, server)
     wait_attribute_above(page, LOSS, "data-points", 0)
-    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    red, green, blue = (int(part) for part in background[background.index("(") + 1 : -1].split(",")[:3])
-    assert red + green + blue < 120, background
+    assert brightness(page) < 120
     screenshot(page, "dark-theme")
+    page.emulate_media(color_scheme="light")  # the system switches back: page and charts follow
+    page.wait_for_function("getComputedStyle(document.body).backgroundColor !== 'rgb(14, 17, 22)'")
+    assert brightness(page) > 600
+    wait_attribute_above(page, LOSS, "data-points", 0)
     assert console.unexpected() == []
+
+
+def brightness(page: Page) -> int:
+    """Red + green + blue of the page background (0 to 765)."""
+    color = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    return sum(int(part) for part in color[color.index("(") + 1 : -1].split(",")[:3])
 
 
 def test_phone_width_fits_without_sideways_scrolling(

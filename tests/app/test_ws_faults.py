@@ -34,18 +34,20 @@ LONG_RUN = {"preset": "notebook-sgd", "epochs": 200, "batch_size": 20}
 
 def test_a_reader_keeps_its_rate_and_every_epoch_next_to_a_stalled_client(server_factory):
     server = server_factory()
-    run_id = server.http.post("/api/runs", json=LONG_RUN).json()["id"]
+    run_id = server.http.post("/api/runs", json={"preset": "notebook-sgd", "epochs": 200}).json()["id"]
     try:
         time.sleep(1.0)
-        alone, _ = step_rate(server.ws_url, 4)
+        before, _ = step_rate(server.ws_url, 5)
         stalled = stalled_websocket(server.port)
         try:
-            shared, epochs = step_rate(server.ws_url, 8)
+            shared, epochs = step_rate(server.ws_url, 7)  # the stalled client is closed after ~8 s
         finally:
             stalled.close()
+        after, _ = step_rate(server.ws_url, 5)
     finally:
         server.http.post(f"/api/runs/{run_id}/stop")
-    assert shared >= 0.9 * alone, (shared, alone)
+    alone = (before + after) / 2  # measured on both sides, against the machine's drift
+    assert shared >= 0.9 * alone, (before, shared, after)
     assert len(epochs) >= 2 and epochs == list(range(epochs[0], epochs[0] + len(epochs)))
 
 

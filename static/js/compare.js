@@ -36,6 +36,7 @@ export class Compare {
     this.runs = []; // the RunDetail of each run shown
     this.cache = new Map(); // run id -> {key, detail}
     this.wanted = "";
+    this.error = "";
     const colors = (index, palette) => palette.runs[index];
     this.lossPlot = new Plot(root.querySelector("[data-chart='compare-loss']"), {
       options: (palette) =>
@@ -67,10 +68,11 @@ export class Compare {
       const details = await Promise.all(summaries.map((run) => this.detail(run)));
       if (key !== this.wanted) return; // the choice changed meanwhile
       this.runs = details;
+      this.error = "";
     } catch (error) {
       this.runs = [];
       this.wanted = "";
-      this.element.querySelector("[data-compare-empty]").textContent = describeError(error);
+      this.error = describeError(error);
     }
     this.element.dataset.runs = this.runs.map((run) => run.id).join(" ");
     this.renderTable();
@@ -94,7 +96,7 @@ export class Compare {
     const empty = this.element.querySelector("[data-compare-empty]");
     const body = this.element.querySelector("[data-compare-body]");
     empty.hidden = this.runs.length > 0;
-    if (!empty.hidden && !empty.textContent) empty.textContent = t("history.pick");
+    empty.textContent = this.error || t("history.pick");
     body.hidden = this.runs.length === 0;
     const table = this.element.querySelector("[data-compare-table]");
     const head = document.createElement("tr");

@@ -29,6 +29,15 @@ function fromConfig(config) {
   };
 }
 
+/** Whether a field's text says the same as the preset's (0.10 is 0.1; "256,128" is "256, 128"). */
+function same(name, text, preset) {
+  if (NUMBERS.includes(name) || INTEGERS.includes(name)) {
+    return text.trim() !== "" && Number(text) === Number(preset);
+  }
+  if (name === "hidden") return text.split(/[\s,]+/).filter(Boolean).join(",") === preset.replace(/ /g, "");
+  return text === preset;
+}
+
 export class RunForm {
   constructor(form, store) {
     this.form = form;
@@ -76,7 +85,7 @@ export class RunForm {
     const config = this.store.info?.presets[this.fields.preset.value];
     const modified =
       config != null &&
-      Object.entries(fromConfig(config)).some(([name, value]) => this.fields[name].value.trim() !== value);
+      Object.entries(fromConfig(config)).some(([name, value]) => !same(name, this.fields[name].value, value));
     this.form.querySelector("[data-preset-modified]").hidden = !modified;
     this.renderTexts();
   }

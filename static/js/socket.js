@@ -29,6 +29,11 @@ export class LiveSocket {
       if (document.visibilityState === "visible") this.retryNow();
     });
     window.addEventListener("pagehide", () => this.close());
+    window.addEventListener("pageshow", (event) => {
+      if (!event.persisted) return; // back from the back/forward cache: connect again
+      this.stopped = false;
+      this.retryNow();
+    });
   }
 
   close() {
@@ -37,6 +42,7 @@ export class LiveSocket {
     clearInterval(this.countdownTimer);
     this.stopHeartbeat();
     this.socket?.close(1000);
+    this.socket = null;
   }
 
   retryNow() {

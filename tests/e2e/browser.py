@@ -56,6 +56,18 @@ def wait_attribute_above(page: Page, selector: str, name: str, above: float) -> 
     )
 
 
+def wait_following(page: Page, run_id: str) -> None:
+    """Wait until the page follows this run and its loss chart holds some of the run's steps.
+
+    (Until then the page may still show the previous run, whose points would satisfy a bare wait.)
+    """
+    page.wait_for_function(
+        """(id) => document.querySelector('[data-run-name]')?.textContent.includes(id)
+            && Number(document.querySelector("[data-chart='loss']").dataset.points || 0) > 0""",
+        arg=run_id,
+    )
+
+
 def stroke(page: Page, points: list[tuple[float, float]]) -> None:
     """Draw one stroke with the mouse through points in pad units."""
     box = page.locator("[data-pad]").bounding_box()

@@ -21,6 +21,7 @@ from tests.e2e.browser import (
     stop_active,
     stroke,
     wait_attribute_above,
+    wait_following,
     wait_live,
     wait_run,
 )
@@ -104,8 +105,7 @@ def test_start_streams_loss_and_epoch_accuracy_then_stop(page: Page, server: Ser
 
 def test_pause_and_resume(page: Page, server: Server) -> None:
     stop_active(server)
-    start_run(server, **LONG_RUN)
-    wait_attribute_above(page, LOSS, "data-points", 0)
+    wait_following(page, start_run(server, **LONG_RUN))
     page.click("[data-run-pause]")
     expect(page.locator("[data-run-bar]")).to_have_attribute("data-status", "paused")
     held = attribute_number(page, LOSS, "data-last-step")
@@ -118,7 +118,7 @@ def test_pause_and_resume(page: Page, server: Server) -> None:
 
 def test_reload_mid_run_shows_the_whole_history_and_carries_on(page: Page, server: Server) -> None:
     stop_active(server)
-    start_run(server, **LONG_RUN)
+    wait_following(page, start_run(server, **LONG_RUN))
     wait_attribute_above(page, ACCURACY, "data-points", 0)
     before = attribute_number(page, LOSS, "data-last-step")
     epochs_before = attribute_number(page, ACCURACY, "data-points")
@@ -182,15 +182,22 @@ def test_reconnects_after_the_connection_drops_and_resumes_from_the_snapshot(
                 .observe(indicator, { attributes: true, attributeFilter: ['data-state'] });
         }"""
     )
-    start_run(server, **LONG_RUN)
-    wait_attribute_above(page, LOSS, "data-points", 0)
+    wait_following(page, start_run(server, **LONG_RUN))
+    before = attribute_number(page, LOSS, "data-last-step")
 
     sockets[0].close()  # the page's side drops, as on a flaky network
     page.wait_for_function("window.connectionStates.includes('offline')")
     expect(page.locator("[data-connection]")).to_have_attribute("data-state", "live")
     assert len(sockets) == 2
-    assert attribute_number(page, LOSS, "data-first-step") == 1
-    wait_attribute_above(page, LOSS, "data-last-step", attribute_number(page, LOSS, "data-last-step"))
+    # the steps trained while it was away came with the snapshot: every step from 1 on, no gap
+    page.wait_for_function(
+        """(before) => {
+            const chart = document.querySelector("[data-chart='loss']").dataset;
+            return Number(chart.firstStep) === 1 && Number(chart.lastStep) > before + 100
+                && Number(chart.points) === Number(chart.lastStep);
+        }""",
+        arg=before,
+    )
     stop_active(server)
     assert console.unexpected() == []
 
@@ -400,3 +407,31 @@ def test_downsampling_keeps_spikes_and_stays_cheap(page: Page) -> None:
     assert result["spike"]
     assert result["same"]  # the incremental answer equals the one computed from scratch
     assert result["perFrame"] < 8, result  # ms per redraw while 1,000 steps arrive per frame
+
+
+def test_the_store_ignores_steps_and_epochs_it_already_holds(page: Page) -> None:
+    result = page.evaluate(
+        """async () => {
+            const { Store } = await import('/js/store.js');
+            const store = new Store();
+            const epoch = (n) => ({ epoch: n, step: 3 * n, train_loss: 1, train_accuracy: 0.5,
+                                    test_loss: 1, test_accuracy: 0.5, seconds: 1, samples_per_second: 1 });
+            const run = { id: 'abc', status: 'running', steps_done: 4, epochs_done: 1,
+                          epochs: [epoch(1)],
+                          steps: { step: [1, 2, 3, 4], epoch: [1, 1, 1, 2], loss: [4, 3, 2, 1],
+                                   accuracy: [0, 0, 0, 0], downsampled: false } };
+            store.loadRun(run);
+            store.applySteps({ run_id: 'abc', step: [3, 4, 5, 6], epoch: [1, 2, 2, 2],
+                               loss: [9, 9, 0.5, 0.4], accuracy: [0, 0, 0, 0] });
+            store.applySteps({ run_id: 'other', step: [7], epoch: [2], loss: [9], accuracy: [0] });
+            store.applyEpoch({ run_id: 'abc', metrics: epoch(1) });
+            store.applyEpoch({ run_id: 'abc', metrics: epoch(2) });
+            return { steps: Array.from(store.steps.step.subarray(0, store.steps.length)),
+                     loss: Array.from(store.steps.loss.subarray(0, store.steps.length)),
+                     epochs: store.epochs.map((e) => e.epoch), done: store.run.epochs_done };
+        }"""
+    )
+    assert result["steps"] == [1, 2, 3, 4, 5, 6]
+    assert result["loss"] == [4, 3, 2, 1, 0.5, 0.4]  # the repeated steps 3 and 4 kept their first values
+    assert result["epochs"] == [1, 2]
+    assert result["done"] == 2

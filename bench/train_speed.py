@@ -12,6 +12,7 @@ PyTorch is optional: without it (or with ``--no-torch``) its columns are left ou
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import statistics
@@ -83,12 +84,20 @@ def learning_rate(config: TrainConfig, epoch: int) -> float:
     return config.optimizer.lr * config.optimizer.lr_decay ** (epoch - 1)
 
 
+# The notebook's activations: the function, and its derivative from the function's output.
+NOTEBOOK_ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]] = {
+    "sigmoid": (lambda a: 1 / (1 + np.exp(-a)), lambda out: (1.0 - out) * out),
+    "tanh": (np.tanh, lambda out: 1.0 - out**2),
+    "relu": (lambda a: np.maximum(0, a), lambda out: out > 0),
+}
+
+
 class NotebookNet:
     """The notebook's network: float64 arrays in a dict ``W1, b1, W2, b2, ...``, backprop by hand."""
 
     def __init__(self, arrays: list[Array], activation: str) -> None:
         self.depth = len(arrays) // 2
-        self.activation = activation
+        self.activation, self.derivative = NOTEBOOK_ACTIVATIONS[activation]
         self.params: dict[str, Array] = {}
         for i in range(self.depth):
             self.params[f"W{i + 1}"] = arrays[2 * i].astype(np.float64)
@@ -102,7 +111,7 @@ class NotebookNet:
             inputs.append(h)
             a = np.dot(h, params[f"W{i}"]) + params[f"b{i}"]
             if i < self.depth:
-                h = 1 / (1 + np.exp(-a)) if self.activation == "sigmoid" else np.maximum(0, a)
+                h = self.activation(a)
                 hidden.append(h)
         shifted = a - a.max(axis=1, keepdims=True)
         y = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
@@ -114,8 +123,7 @@ class NotebookNet:
             grads[f"b{i}"] = np.sum(dout, axis=0)
             dout = np.dot(dout, params[f"W{i}"].T)  # the notebook's Affine computes dx for every layer
             if i > 1:
-                out = hidden[i - 2]
-                dout = dout * (1.0 - out) * out if self.activation == "sigmoid" else dout * (out > 0)
+                dout = dout * self.derivative(hidden[i - 2])
         return loss, grads
 
 
@@ -188,7 +196,9 @@ def torch_runner(config: TrainConfig, data: Dataset, threads: int, epochs: int) 
 
     rng = np.random.default_rng(config.seed)
     arrays = init_weights(config.model, np.random.default_rng(config.seed))
-    activation = torch.nn.Sigmoid if config.model.activation == "sigmoid" else torch.nn.ReLU
+    activation = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[
+        config.model.activation
+    ]
     modules: list[Any] = []
     for i in range(len(arrays) // 2):
         linear = torch.nn.Linear(*arrays[2 * i].shape)
@@ -243,12 +253,18 @@ def contenders(config: TrainConfig, use_torch: bool) -> list[Contender]:
         Contender("notebook loop", threads, notebook_runner),
     ]
     if use_torch:
-        import torch
-
-        for count in dict.fromkeys([threads, torch.get_num_threads()]):
+        for count in dict.fromkeys([threads, torch_default_threads()]):
             name = "torch" if count == threads else f"torch {count} threads"
             chosen.append(Contender(name, count, torch_runner))
     return chosen
+
+
+@functools.cache
+def torch_default_threads() -> int:
+    """Torch's own thread count, read before any ``set_num_threads``."""
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 def torch_available() -> bool:
@@ -409,7 +425,7 @@ def machine_report(peaks: dict[int, float], loads: tuple[float, float], use_torc
     if use_torch:
         import torch
 
-        torch_version = f"{torch.__version__}, {torch.get_num_threads()} threads by default"
+        torch_version = f"{torch.__version__}, {torch_default_threads()} threads by default"
     peak_text = ", ".join(f"{g:.0f} GFLOP/s on {t} thread{'s' * (t > 1)}" for t, g in peaks.items())
     rows = [
         ["cores", str(os.cpu_count())],

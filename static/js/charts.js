@@ -25,7 +25,8 @@ export function palette() {
 
 /**
  * One chart in `host`. `options(colors)` returns uPlot options without size; `data(width)` returns
- * {columns, points} (points: how many the chart holds, shown as data-points) or null when empty.
+ * {columns, points} (points: how many the chart holds, shown as data-points) or null when empty;
+ * `emptyKey` (a string key, or a function returning one) says what shows while it is empty.
  */
 export class Plot {
   constructor(host, { options, data, emptyKey = "chart.empty" }) {
@@ -71,11 +72,15 @@ export class Plot {
       this.invalidate();
       return;
     }
+    if (this.fit()) this.invalidate(); // the number of buckets follows the width
+  }
+
+  /** Size the plot to its box less the legend (which wraps on narrow screens); true if it changed. */
+  fit() {
     const { width, height } = this.size();
-    if (width > 0 && (width !== this.chart.width || height !== this.chart.height)) {
-      this.chart.setSize({ width, height });
-      this.invalidate(); // the number of buckets follows the width
-    }
+    if (width === 0 || (width === this.chart.width && height === this.chart.height)) return false;
+    this.chart.setSize({ width, height });
+    return true;
   }
 
   draw() {
@@ -92,11 +97,11 @@ export class Plot {
       const options = this.options(palette());
       const hooks = { setLegend: [(chart) => this.showLatest(chart)] };
       this.chart = new uPlot({ ...options, hooks, ...this.size() }, shown, this.host);
-      this.resize();
     } else {
       this.chart.setData(shown);
     }
     this.showLatest(this.chart);
+    this.fit(); // the legend's values may have made it wrap
   }
 
   /** Away from the cursor, the legend shows each series' newest value rather than dashes. */

@@ -46,6 +46,7 @@ export class Compare {
           { xLabel: t("axis.epoch") },
         ),
       data: () => this.lossColumns(),
+      emptyKey: "chart.noSteps",
     });
     this.accuracyPlot = new Plot(root.querySelector("[data-chart='compare-accuracy']"), {
       options: (palette) =>
@@ -55,6 +56,7 @@ export class Compare {
           { xLabel: t("axis.epoch"), yFormat: formats.percent, wholeX: true },
         ),
       data: () => this.accuracyColumns(),
+      emptyKey: "chart.noEpoch",
     });
     onLangChange(() => this.renderTable());
   }

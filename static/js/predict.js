@@ -114,6 +114,10 @@ export class Predictor {
     this.root.dataset.predicted = answer ? String(answer.digit) : "";
     label.textContent = answer ? answer.label : "?";
     label.dataset.empty = answer ? "false" : "true";
+    // beside the pad too, for phones where the answer card is below the fold
+    this.find("answer-inline").textContent = answer
+      ? `${answer.label} · ${percent(answer.probabilities[answer.digit], 0)}`
+      : "";
     hint.textContent = this.problem
       ? (this.problem.text ?? t(this.problem.key))
       : this.pad.empty

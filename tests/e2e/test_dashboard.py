@@ -378,6 +378,8 @@ def test_phone_width_fits_without_sideways_scrolling(
     screenshot(page, "phone")
     page.click("[data-tab='draw']")
     expect(page.locator("[data-pad]")).to_have_css("touch-action", "none")
+    stroke(page, ONE)
+    expect(page.locator("[data-answer-inline]")).to_contain_text("1 · ")  # visible beside the pad
     screenshot(page, "phone-draw")
     assert console.unexpected() == []
 

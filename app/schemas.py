@@ -107,6 +107,9 @@ class StepsOut(BaseModel):
     loss: list[float]
     accuracy: list[float]
     downsampled: bool = False
+    loss_mean: list[float] | None = Field(
+        None, description="when downsampled: per kept point, the mean loss of the bucket it stands for"
+    )
 
 
 class RunSummary(BaseModel):

@@ -9,37 +9,48 @@ import numpy as np
 from app.schemas import EpochOut, StepMessage, StepsOut
 
 
-def downsample_minmax(y: np.ndarray, max_points: int) -> np.ndarray:
-    """Indices of at most ``max_points`` points: each bucket's minimum and maximum, in order.
+def downsample_minmax(y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points of a long curve: each bucket's minimum and maximum, in order,
+    always with the first and the last point. Returns their indices and, for each, the mean of the
+    bucket it stands for (so a smoothed curve can be drawn faithfully from the kept points).
 
-    Curves with at most ``max_points`` points are kept whole.
+    Curves with at most ``max_points`` points are kept whole (each point its own mean).
     """
     n = len(y)
     if n <= max_points:
-        return np.arange(n)
-    buckets = max(max_points // 2, 1)
+        return np.arange(n), np.asarray(y, dtype=np.float64)
+    buckets = max((max_points - 2) // 2, 1)
     edges = np.linspace(0, n, buckets + 1).astype(np.intp)
     keep: list[int] = []
+    means: list[float] = []
     for start, stop in itertools.pairwise(edges):
         if stop <= start:
             continue
         part = y[start:stop]
-        low, high = start + int(np.argmin(part)), start + int(np.argmax(part))
-        keep.extend(sorted({low, high}))
-    return np.asarray(keep, dtype=np.intp)
+        chosen = {start + int(np.argmin(part)), start + int(np.argmax(part))}
+        if start == 0:
+            chosen.add(0)
+        if stop == n:
+            chosen.add(n - 1)
+        mean = float(np.mean(part, dtype=np.float64))
+        keep.extend(sorted(chosen))
+        means.extend([mean] * len(chosen))
+    return np.asarray(keep, dtype=np.intp), np.asarray(means)
 
 
 def steps_out(
     step: np.ndarray, epoch: np.ndarray, loss: np.ndarray, accuracy: np.ndarray, max_points: int
 ) -> StepsOut:
     """Step columns for the API, min/max-downsampled to ``max_points`` when longer."""
-    keep = downsample_minmax(loss, max_points)
+    keep, means = downsample_minmax(loss, max_points)
+    downsampled = len(keep) < len(loss)
     return StepsOut(
         step=step[keep].tolist(),
         epoch=epoch[keep].tolist(),
         loss=loss[keep].tolist(),
         accuracy=accuracy[keep].tolist(),
-        downsampled=len(keep) < len(loss),
+        downsampled=downsampled,
+        loss_mean=means.tolist() if downsampled else None,
     )
 
 

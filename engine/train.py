@@ -219,6 +219,9 @@ class Trainer:
             loss = loss_fn.forward(logits, y)
             average = LOSS_EMA_DECAY * average + (1 - LOSS_EMA_DECAY) * loss
             if not np.isfinite(loss) or average > DIVERGENCE_FACTOR * chance:
+                if np.isfinite(loss):  # show the spike that ended the run (its update is not applied)
+                    accuracy = float(np.count_nonzero(logits.argmax(axis=1) == y)) / n
+                    yield StepMetrics(self.step + 1, epoch, loss, accuracy)
                 return RunFinished(
                     "diverged",
                     self.epoch,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, when they are missing:
-# Fashion-MNIST's IDX files, and Chromium for the browser tests (Playwright drives it).
+# Fashion-MNIST's IDX files, Chromium for the browser tests (Playwright drives it) and a Korean font.
 set -euo pipefail
-packages=(dataset-fashion-mnist chromium)
+packages=(dataset-fashion-mnist chromium fonts-nanum)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -58,10 +58,12 @@ def test_downsampling_keeps_every_bucket_extreme():
     y = rng.random(100_000)
     y[12_345] = 50.0  # a spike
     y[99_999] = -5.0
-    keep = downsample_minmax(y, 1000)
-    assert len(keep) <= 1000 and np.all(np.diff(keep) > 0)
-    assert 12_345 in keep and 99_999 in keep
-    assert np.array_equal(downsample_minmax(y[:500], 1000), np.arange(500))
+    keep, means = downsample_minmax(y, 1000)
+    assert len(keep) <= 1000 and np.all(np.diff(keep) > 0) and len(means) == len(keep)
+    assert 12_345 in keep and keep[0] == 0 and keep[-1] == 99_999
+    assert abs(np.mean(means) - y.mean()) < 0.01  # each kept point carries its bucket's mean
+    whole, own = downsample_minmax(y[:500], 1000)
+    assert np.array_equal(whole, np.arange(500)) and np.array_equal(own, y[:500])
 
 
 def test_store_truncates_after_a_checkpoint_and_marks_active_runs_interrupted(tmp_path):

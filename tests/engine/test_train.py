@@ -122,6 +122,9 @@ def test_divergence_ends_the_run_and_keeps_finite_weights(blobs, optimizer):
     events = events_of(trainer)
     assert events[-1].status == "diverged", events[-1]
     assert trainer.last_checkpoint.weights.is_finite()
+    steps = [e for e in events if isinstance(e, StepMetrics)]
+    if np.isfinite(steps[-1].loss):  # the decisive step is shown when its loss is a number
+        assert steps[-1].step == events[-1].step + 1 and steps[-1].loss > 2 * np.log(10)
     assert len([e for e in events if isinstance(e, EpochMetrics)]) < 3
 
 

@@ -88,4 +88,29 @@ export const api = {
   /** Classify a picture (a data URL); `runId` null means the current model. */
   predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
   csvUrl: (id) => `${runPath(id)}/metrics.csv`,
+  /** Classify 784 values in [0, 1] with every layer's activations and the units' contributions. */
+  explain: (pixels, runId = null) =>
+    request("POST", "/api/predict", { pixels, explain: true, ...(runId ? { run_id: runId } : {}) }),
+
+  // -- look inside a run (epoch null: the latest) --
+  /** First-layer weights as float16 images; `live` while training: as they are right now. */
+  weights: (id, { epoch = null, offset = 0, limit = 64, live = false } = {}) =>
+    request("GET", `${runPath(id)}/weights${query({ epoch, offset, limit, live: live || null })}`),
+  inspect: (id, epoch = null) => request("GET", `${runPath(id)}/inspect${query({ epoch })}`),
+  health: (id) => request("GET", `${runPath(id)}/health`),
+  confusion: (id, epoch = null) => request("GET", `${runPath(id)}/confusion${query({ epoch })}`),
+  /** The most confident mistakes, or one confusion cell's images (`trueClass`, `predicted`). */
+  misclassified: (id, { epoch = null, trueClass = null, predicted = null, limit = 60 } = {}) =>
+    request(
+      "GET",
+      `${runPath(id)}/misclassified${query({ epoch, true: trueClass, predicted, limit })}`,
+    ),
+  testImages: (dataset, offset = 0, limit = 24) =>
+    request("GET", `/api/datasets/${encodeURIComponent(dataset)}/test${query({ offset, limit })}`),
 };
+
+/** "?a=1&b=2" from the parameters that are not null ("" when none are). */
+function query(params) {
+  const pairs = Object.entries(params).filter(([, value]) => value != null);
+  return pairs.length ? `?${new URLSearchParams(pairs.map(([k, v]) => [k, String(v)]))}` : "";
+}

@@ -7,6 +7,7 @@ import { DrawPad } from "./draw.js";
 import { ConnectionView, TokenBar, languageSwitch } from "./header.js";
 import { History } from "./history.js";
 import { apply } from "./i18n.js";
+import { Inside } from "./inside.js";
 import { EpochCharts, LossChart } from "./live.js";
 import { Predictor } from "./predict.js";
 import { RunBar } from "./runbar.js";
@@ -35,9 +36,12 @@ document.addEventListener("keydown", (event) => {
 });
 
 const history = new History($("[data-panel='history']"), store, new Compare($("[data-compare]")));
+const inside = new Inside($("[data-panel='inside']"), store, () => predictor.answer?.pixels ?? null);
 tabs.addEventListener("change", (event) => {
   if (event.detail === "history") history.refresh();
+  inside.setVisible(event.detail === "inside");
 });
+inside.setVisible(tabs.current === "inside");
 
 api.info().then(
   (info) => store.setInfo(info),

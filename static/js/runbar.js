@@ -85,6 +85,7 @@ export class RunBar {
     this.renderButtons(run);
     if (!has) return;
     this.find("name").textContent = t("run.label", { id: run.id });
+    this.find("dataset").textContent = t(`dataset.${run.dataset}`);
     const status = this.find("status");
     status.textContent = t(`status.${run.status}`);
     status.dataset.state = run.status;

@@ -1,0 +1,149 @@
+// Layer health over a run's epochs (small multiples: update ratio on a log scale with the 1e-3 rule
+// of thumb, saturated or dead share, weight RMS; one line per layer) and the chosen epoch's weight and
+// gradient histograms as plain canvas bars.
+
+import { Plot, baseOptions, epochLine, formats, line, palette } from "./charts.js";
+import { onLangChange, t } from "./i18n.js";
+import { measure } from "./format.js";
+
+const RULE_OF_THUMB = 1e-3;
+const dark = window.matchMedia("(prefers-color-scheme: dark)");
+
+function layerColors(colors) {
+  return [colors.train, colors.test, colors.runs[1], colors.smooth];
+}
+
+export class HealthView {
+  constructor(root) {
+    this.root = root;
+    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.series = null; // the last HealthSeries
+    this.report = null; // the last InspectOut
+    this.relu = false;
+    const chart = (name, measureName, options) =>
+      new Plot(this.find(`chart='${name}'`), {
+        options: (colors) => this.options(colors, measureName, options),
+        data: () => this.columns(measureName),
+        emptyKey: "inside.noHealth",
+      });
+    this.ratio = chart("update-ratio", "update_ratio", { log: true, rule: true });
+    this.flat = chart("flat", "flat", { yFormat: formats.percent });
+    this.rms = chart("weight-rms", "weight_rms", {});
+    dark.addEventListener("change", () => this.drawHistograms());
+    onLangChange(() => this.drawHistograms());
+  }
+
+  /** Hidden layers only for saturation (the output is a softmax); every layer otherwise. */
+  layers(measureName) {
+    const names = Object.keys(this.series?.layers ?? {});
+    return measureName === "flat" ? names.slice(0, -1) : names;
+  }
+
+  options(colors, measureName, { log = false, rule = false, yFormat = log ? formats.log : measure }) {
+    const palette = layerColors(colors);
+    const series = this.layers(measureName).map((name, i) =>
+      epochLine(name, palette[i % palette.length], log ? measure : yFormat),
+    );
+    if (rule) series.push(line(t("inside.ruleOfThumb"), colors.text, { dash: [4, 4], width: 1 }));
+    return baseOptions(colors, series, { xLabel: t("axis.epoch"), yFormat, log, wholeX: true });
+  }
+
+  columns(measureName) {
+    const data = this.series;
+    if (!data || data.epochs.length === 0) return null;
+    const key = measureName === "flat" ? (this.relu ? "dead" : "saturated") : measureName;
+    const log = measureName === "update_ratio";
+    const columns = [data.epochs];
+    for (const name of this.layers(measureName)) {
+      // epoch 0 has no update yet: no point rather than a zero a log scale cannot show
+      columns.push(data.layers[name][key].map((v) => (log && !(v > 0) ? null : v)));
+    }
+    if (log) columns.push(data.epochs.map(() => RULE_OF_THUMB));
+    return { columns, points: data.epochs.length };
+  }
+
+  clear() {
+    this.series = null;
+    this.report = null;
+    for (const plot of [this.ratio, this.flat, this.rms]) plot.rebuild();
+    this.drawHistograms();
+  }
+
+  showSeries(series, run) {
+    const shape = (data) => Object.keys(data?.layers ?? {}).join();
+    const changed = shape(series) !== shape(this.series);
+    this.series = series;
+    this.relu = run?.config?.model?.activation === "relu";
+    for (const plot of [this.ratio, this.flat, this.rms]) {
+      if (changed) plot.rebuild(); // new layers: new series
+      else plot.invalidate();
+    }
+  }
+
+  showEpoch(report) {
+    this.report = report;
+    this.drawHistograms();
+  }
+
+  render(run) {
+    const relu = run?.config?.model?.activation === "relu";
+    if (relu !== this.relu && this.series) {
+      this.relu = relu;
+      this.flat.rebuild();
+    }
+    this.find("flat-title").textContent = t(relu ? "inside.dead" : "inside.saturated");
+    this.find("flat-explain").textContent = t(relu ? "inside.deadExplain" : "inside.saturatedExplain");
+  }
+
+  drawHistograms() {
+    const host = this.find("histograms");
+    const report = this.report;
+    if (!report) {
+      host.replaceChildren();
+      return;
+    }
+    const colors = palette();
+    const figures = [];
+    for (const name of Object.keys(report.histograms)) {
+      for (const [kind, histogram, color] of [
+        ["weights", report.histograms[name], colors.train],
+        ["gradients", report.gradient_histograms[name], colors.test],
+      ]) {
+        if (!histogram) continue;
+        const figure = document.createElement("figure");
+        figure.className = "histogram";
+        figure.dataset.array = name;
+        figure.dataset.kind = kind;
+        const bars = document.createElement("canvas");
+        bars.width = 180;
+        bars.height = 56;
+        drawBars(bars, histogram.counts, color, colors.grid);
+        const caption = document.createElement("figcaption");
+        const title = document.createElement("strong");
+        title.textContent = `${name} · ${t(`inside.kind.${kind}`)}`;
+        const range = document.createElement("span");
+        range.className = "muted";
+        range.textContent = `${measure(histogram.edges[0])} … ${measure(histogram.edges.at(-1))}`;
+        caption.append(title, range);
+        figure.append(bars, caption);
+        figures.push(figure);
+      }
+    }
+    host.replaceChildren(...figures);
+  }
+}
+
+function drawBars(target, counts, color, baseline) {
+  const context = target.getContext("2d");
+  const { width, height } = target;
+  context.clearRect(0, 0, width, height);
+  const most = Math.max(1, ...counts);
+  const step = width / Math.max(counts.length, 1);
+  context.fillStyle = color;
+  counts.forEach((count, i) => {
+    const h = count > 0 ? Math.max(1, (count / most) * (height - 2)) : 0;
+    context.fillRect(i * step + 0.5, height - 1 - h, Math.max(step - 1, 1), h);
+  });
+  context.fillStyle = baseline;
+  context.fillRect(0, height - 1, width, 1);
+}

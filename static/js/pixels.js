@@ -1,0 +1,83 @@
+// Small images from the API's base64 arrays: float16 weights on a diverging colour scale (blue
+// negative, white zero, red positive) and uint8 test images, drawn 1:1 on 28×28 canvases that CSS
+// scales up crisply (image-rendering: pixelated).
+
+export const SIDE = 28;
+const NEGATIVE = [33, 102, 172]; // blue
+const POSITIVE = [178, 24, 43]; // red
+
+export function bytesOf(base64) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+let halves = null; // float16 bit pattern -> value, built on first use
+
+function halfTable() {
+  if (halves) return halves;
+  halves = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    if (exponent === 0) halves[h] = sign * fraction * 2 ** -24;
+    else if (exponent === 31) halves[h] = fraction ? NaN : sign * Infinity;
+    else halves[h] = sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+  }
+  return halves;
+}
+
+/** Little-endian float16 values in base64 as a Float32Array. */
+export function float16s(base64) {
+  const bytes = bytesOf(base64);
+  const table = halfTable();
+  const values = new Float32Array(bytes.length >> 1);
+  for (let i = 0; i < values.length; i++) values[i] = table[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
+  return values;
+}
+
+/** A weight in [-scale, scale] as [r, g, b]: white at zero, deeper blue or red further out. */
+export function diverging(value, scale) {
+  const t = scale > 0 ? Math.max(-1, Math.min(1, value / scale)) : 0;
+  const target = t < 0 ? NEGATIVE : POSITIVE;
+  const a = Math.abs(t);
+  return [255 + (target[0] - 255) * a, 255 + (target[1] - 255) * a, 255 + (target[2] - 255) * a];
+}
+
+export function canvas(className = "tile", width = SIDE, height = SIDE) {
+  const node = document.createElement("canvas");
+  node.width = width;
+  node.height = height;
+  node.className = className;
+  return node;
+}
+
+/** One unit's 784 weights (from `offset` in `values`) on a canvas. */
+export function drawWeights(target, values, offset, scale) {
+  const context = target.getContext("2d");
+  const image = context.createImageData(SIDE, SIDE);
+  for (let i = 0; i < SIDE * SIDE; i++) {
+    const [r, g, b] = diverging(values[offset + i], scale);
+    image.data[4 * i] = r;
+    image.data[4 * i + 1] = g;
+    image.data[4 * i + 2] = b;
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}
+
+/** A grey image (values 0..255 or 0..1 with `unit`), light ink on dark like the Draw tab shows it. */
+export function drawDigit(target, values, offset = 0, unit = false) {
+  const context = target.getContext("2d");
+  const image = context.createImageData(SIDE, SIDE);
+  for (let i = 0; i < SIDE * SIDE; i++) {
+    const v = unit ? Math.round(Math.min(Math.max(values[offset + i], 0), 1) * 255) : values[offset + i];
+    image.data[4 * i] = v;
+    image.data[4 * i + 1] = v;
+    image.data[4 * i + 2] = v;
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}

@@ -478,12 +478,9 @@ function fillGallery(host, examples, names) {
     const right = item.true === item.predicted;
     const caption = element("figcaption", "", "");
     const truth = element("span", "example-true", names[item.true]);
-    const guess = element(
-      "span",
-      right ? "example-right" : "example-wrong",
-      `${right ? "✓" : `→ ${names[item.predicted]}`} · ${percent(item.confidence, 0)}`,
-    );
-    caption.append(truth, guess);
+    const guess = element("span", right ? "example-right" : "example-wrong", right ? "✓" : `→ ${names[item.predicted]}`);
+    const sure = element("span", "example-confidence", percent(item.confidence, 0));
+    caption.append(truth, guess, sure);
     figure.title = t("inside.exampleLabel", {
       t: names[item.true],
       p: names[item.predicted],

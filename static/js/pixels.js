@@ -5,6 +5,9 @@
 export const SIDE = 28;
 const NEGATIVE = [33, 102, 172]; // blue
 const POSITIVE = [178, 24, 43]; // red
+// |w| / scale is raised to this power: the largest weights set the scale, and without it the
+// middling ones that draw the strokes would be barely tinted
+const GAMMA = 0.6;
 
 export function bytesOf(base64) {
   const text = atob(base64);
@@ -42,7 +45,7 @@ export function float16s(base64) {
 export function diverging(value, scale) {
   const t = scale > 0 ? Math.max(-1, Math.min(1, value / scale)) : 0;
   const target = t < 0 ? NEGATIVE : POSITIVE;
-  const a = Math.abs(t);
+  const a = Math.abs(t) ** GAMMA;
   return [255 + (target[0] - 255) * a, 255 + (target[1] - 255) * a, 255 + (target[2] - 255) * a];
 }
 

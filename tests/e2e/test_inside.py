@@ -39,9 +39,15 @@ def adam5(server: Server) -> str:
     return run_id
 
 
-def shot(locator: Locator, name: str) -> None:
+def shot(page: Page, locator: Locator, name: str) -> None:
+    """A screenshot of one element, in a viewport tall enough that the sticky header stays clear."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    assert size is not None
+    page.set_viewport_size({"width": size["width"], "height": 2400})
+    page.evaluate("window.scrollTo(0, 0)")
     locator.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
 
 
 def open_inside(page: Page, run_id: str) -> None:
@@ -149,7 +155,7 @@ def test_one_cell_shows_exactly_its_images(page: Page, server: Server, adam5: st
     expect(page.locator("[data-cell-gallery] figure")).to_have_count(count)
     expect(cell).to_have_attribute("aria-pressed", "true")
     expect(page.locator("[data-cell-title]")).to_contain_text(f"{count} images")
-    shot(page.locator(".confusion-card"), "inside-confusion")
+    shot(page, page.locator(".confusion-card"), "inside-confusion")
 
 
 # -- epochs -------------------------------------------------------------------------------------------
@@ -176,7 +182,7 @@ def test_epoch_slider_shows_the_random_start_and_the_trained_net(page: Page, ada
     expect(page.locator("[data-weights-when]")).to_have_text("After epoch 5")
     expect(page.locator("[data-confusion-summary]")).to_contain_text("Epoch 5")
     screenshot(page, "inside-weights-epoch5")
-    shot(page.locator(".health-card"), "inside-health")
+    shot(page, page.locator(".health-card"), "inside-health")
 
 
 def test_the_network_on_a_test_digit_and_on_a_drawing(page: Page, adam5: str) -> None:
@@ -192,7 +198,7 @@ def test_the_network_on_a_test_digit_and_on_a_drawing(page: Page, adam5: str) ->
     expect(page.locator("[data-digit-probs] li[data-winner]")).to_have_attribute("data-class", str(label))
     expect(page.locator("[data-digit-answer]")).to_contain_text(f"the right answer is {label}")
     expect(page.locator("[data-contributions] li canvas")).to_have_count(8)  # each unit's weights
-    shot(page.locator("[data-digit-card]"), "inside-digit")
+    shot(page, page.locator("[data-digit-card]"), "inside-digit")
 
     page.click("[data-tab='draw']")
     stroke(page, ONE)
@@ -219,7 +225,7 @@ def test_fashion_mnist_uses_its_class_names(page: Page, server: Server, adam5: s
     expect(page.locator("[data-test-gallery] button span").first).to_have_text("Ankle boot")  # test image 0
     page.locator("[data-test-gallery] button").first.click()
     expect(page.locator("[data-digit-probs] li .prob-label")).to_have_text([*FASHION, "Ankle boot"])
-    shot(page.locator("[data-panel='inside']"), "inside-fashion")
+    shot(page, page.locator("[data-panel='inside']"), "inside-fashion")
     page.click("[data-tab='train']")
     expect(page.locator("[data-run-dataset]")).to_have_text("Fashion-MNIST clothes")
 
@@ -252,7 +258,7 @@ def test_dark_theme_and_phone(
     open_inside(dark, adam5)
     dark.locator("[data-test-gallery] button").first.click()
     expect(dark.locator("[data-digit-probs] li[data-winner]")).to_have_count(1)
-    dark.locator(".health-card").scroll_into_view_if_needed()
+    dark.evaluate("window.scrollTo(0, 0)")
     screenshot(dark, "inside-dark")
 
     phone = console.listen(

@@ -27,6 +27,7 @@ export class Inside {
     this.generation = 0; // answers about an earlier run or epoch are dropped
     this.epochs = []; // epochs with a report
     this.epoch = null;
+    this.shownEpoch = null; // the epoch whose views are loaded
     this.latest = true; // the slider follows new epochs
     this.loaded = false;
     this.problem = null; // {key} or {text}
@@ -86,6 +87,7 @@ export class Inside {
       this.generation += 1;
       this.epochs = [];
       this.epoch = null;
+      this.shownEpoch = null; // the epoch whose views are loaded
       this.latest = true;
       this.loaded = false;
       this.problem = null;
@@ -129,7 +131,8 @@ export class Inside {
       this.health.showSeries(health, this.run);
       if (this.latest || !this.epochs.includes(this.epoch)) this.epoch = this.epochs.at(-1) ?? null;
       this.render();
-      if (this.epoch != null) await this.loadEpoch();
+      // a new epoch while an earlier one is chosen changes only the health series
+      if (this.epoch != null && this.epoch !== this.shownEpoch) await this.loadEpoch();
     } catch (error) {
       if (!this.isCurrent(generation)) return;
       this.loaded = false; // try again on the next event
@@ -158,6 +161,7 @@ export class Inside {
   async loadEpoch() {
     const generation = this.generation;
     const { runId: id, epoch } = this;
+    this.shownEpoch = epoch;
     try {
       await Promise.all([
         this.weights.load(id, epoch, generation),
@@ -168,6 +172,7 @@ export class Inside {
       ]);
     } catch (error) {
       if (this.isCurrent(generation)) {
+        this.shownEpoch = null; // tried again with the next epoch or choice
         this.problem = { text: describeError(error) };
         this.render();
       }
@@ -178,7 +183,7 @@ export class Inside {
   async liveTick() {
     const run = this.run;
     if (!this.visible || document.visibilityState !== "visible" || this.liveBusy) return;
-    if (run?.status !== "running" || this.store.run?.id !== run.id || !this.latest || !this.loaded) return;
+    if (run?.status !== "running" || this.store.run?.id !== run.id || !this.latest) return;
     this.liveBusy = true;
     try {
       await this.weights.load(run.id, null, this.generation, true);

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(4096, ge=128, description="largest frame a websocket client may send")
     ws_updates_per_second: float = Field(20.0, gt=0, le=100, description="step messages per client, at most")
     ws_sends_per_second: float = Field(
-        1000.0, gt=0, description="step messages to all clients together; beyond it, batches grow instead"
+        300.0, gt=0, description="step messages to all clients together; beyond it, batches grow instead"
     )
     ws_send_timeout: float = Field(5.0, gt=0, description="a send stuck this long closes the socket (1013)")
     ws_queue_limit: int = Field(512, ge=8, description="messages queued for one client before it is closed")

@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput phase")
     parser.add_argument("--viewers", type=int, nargs="+", default=[0, 50, 200], help="fan-out sizes")
     parser.add_argument("--epochs", type=int, default=6, help="epochs per fan-out measurement")
+    parser.add_argument("--repeats", type=int, default=2, help="rounds of A B C C B A fan-out measurements")
     args = parser.parse_args()
 
     mnist = load_dataset("mnist")
@@ -198,12 +199,13 @@ def main() -> None:
             ]
             fanout: dict[int, list[float]] = {n: [] for n in args.viewers}
             with httpx.Client(base_url=url, timeout=30) as client:
-                for count in [*args.viewers, *reversed(args.viewers)]:  # A B C C B A against drift
+                order = [*args.viewers, *reversed(args.viewers)] * args.repeats  # A B C C B A against drift
+                for count in order:
                     with Viewers(url.replace("http", "ws") + "/ws", count):
                         fanout[count].append(epoch_seconds(client, args.epochs))
-            base = statistics.mean(fanout[args.viewers[0]])
+            base = statistics.median(fanout[args.viewers[0]])
             for count in args.viewers:
-                seconds = statistics.mean(fanout[count])
+                seconds = statistics.median(fanout[count])
                 rows.append(
                     (
                         f"training epoch with {count} viewers (s; throughput vs {args.viewers[0]})",

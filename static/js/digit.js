@@ -4,6 +4,7 @@
 // most, each with what it looks for (its first-layer weights) when the net has one hidden layer.
 
 import { api } from "./api.js";
+import { probabilityRows } from "./bars.js";
 import { describeError } from "./errors.js";
 import { integer, measure, percent } from "./format.js";
 import { t } from "./i18n.js";
@@ -211,26 +212,7 @@ export class DigitView {
   }
 
   renderProbs(names, probabilities, winner) {
-    const rows = names.map((name, index) => {
-      const row = document.createElement("li");
-      row.dataset.class = String(index);
-      if (index === winner) row.dataset.winner = "true";
-      const label = document.createElement("span");
-      label.className = "prob-label";
-      label.textContent = name;
-      const track = document.createElement("span");
-      track.className = "prob-track";
-      const bar = document.createElement("span");
-      bar.className = "prob-bar";
-      bar.style.width = `${(probabilities[index] * 100).toFixed(1)}%`;
-      track.append(bar);
-      const value = document.createElement("span");
-      value.className = "prob-value";
-      value.textContent = percent(probabilities[index], 1);
-      row.append(label, track, value);
-      return row;
-    });
-    this.find("digit-probs").replaceChildren(...rows);
+    this.find("digit-probs").replaceChildren(...probabilityRows(names, probabilities, winner));
   }
 
   renderContributions(answer) {

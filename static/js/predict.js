@@ -2,6 +2,7 @@
 // with the winner marked, and the 28×28 picture it actually saw.
 
 import { api } from "./api.js";
+import { probabilityRows } from "./bars.js";
 import { describeError } from "./errors.js";
 import { percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -136,28 +137,7 @@ export class Predictor {
   }
 
   renderBars(names, probabilities, winner) {
-    const list = this.find("probs");
-    const rows = names.map((name, index) => {
-      const p = probabilities ? probabilities[index] : 0;
-      const row = document.createElement("li");
-      row.dataset.class = String(index);
-      if (probabilities && index === winner) row.dataset.winner = "true";
-      const text = document.createElement("span");
-      text.className = "prob-label";
-      text.textContent = name;
-      const track = document.createElement("span");
-      track.className = "prob-track";
-      const bar = document.createElement("span");
-      bar.className = "prob-bar";
-      bar.style.width = `${(p * 100).toFixed(1)}%`;
-      track.append(bar);
-      const value = document.createElement("span");
-      value.className = "prob-value";
-      value.textContent = probabilities ? percent(p, 1) : "";
-      row.append(text, track, value);
-      return row;
-    });
-    list.replaceChildren(...rows);
+    this.find("probs").replaceChildren(...probabilityRows(names, probabilities, winner));
   }
 
   renderSeen(pixels) {

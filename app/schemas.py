@@ -296,13 +296,28 @@ class PongMessage(BaseModel):
     type: Literal["pong"] = "pong"
 
 
+class BatchMessage(BaseModel):
+    """Several messages in one frame, in the order they happened."""
+
+    type: Literal["batch"] = "batch"
+    messages: list[dict[str, object]]
+
+
 class ClientMessage(Strict):
     """The only frame a client sends: a ping, answered with a pong."""
 
     type: Literal["ping"]
 
 
-ServerMessage = SnapshotMessage | StepMessage | EpochMessage | StatusMessage | ProgressMessage | PongMessage
+ServerMessage = (
+    SnapshotMessage
+    | StepMessage
+    | EpochMessage
+    | StatusMessage
+    | ProgressMessage
+    | PongMessage
+    | BatchMessage
+)
 
 
 # -- look inside ------------------------------------------------------------------------------------

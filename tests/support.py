@@ -13,6 +13,11 @@ from pathlib import Path
 import httpx2 as httpx
 
 
+def unbatch(message: dict) -> list[dict]:  # type: ignore[type-arg]
+    """The messages a websocket frame carries: a ``batch`` holds several, in order."""
+    return list(message["messages"]) if message.get("type") == "batch" else [message]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -26,7 +26,8 @@ GOING_AWAY = 1001
 
 @router.websocket("/ws")
 async def stream(websocket: WebSocket) -> None:
-    """Server-to-client messages: snapshot, step, epoch, status, progress (see the README)."""
+    """Server-to-client messages: snapshot, step, epoch, status, progress, pong, and batch (several
+    of them in one frame, in order); see the README."""
     app = websocket.app
     settings: Settings = app.state.settings
     hub: Hub = app.state.hub
@@ -59,7 +60,6 @@ def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
 
 
 async def _send(websocket: WebSocket, subscription: Subscription, settings: Settings, hub: Hub) -> None:
-    interval = 1.0 / settings.ws_updates_per_second
     try:
         while True:
             texts = await subscription.get()
@@ -69,9 +69,16 @@ async def _send(websocket: WebSocket, subscription: Subscription, settings: Sett
             if hub.closing:
                 await _close(websocket, GOING_AWAY, "the server is shutting down")
                 return
-            for text in texts:
-                await asyncio.wait_for(websocket.send_text(text), settings.ws_send_timeout)
-            await asyncio.sleep(interval)
+            if texts:
+                frame = (
+                    texts[0] if len(texts) == 1 else '{"type":"batch","messages":[' + ",".join(texts) + "]}"
+                )
+                await asyncio.wait_for(websocket.send_text(frame), settings.ws_send_timeout)
+            # Each frame costs the event loop (and so the training thread) time: with many viewers,
+            # frames come less often and carry more, so all of them together stay within the budget.
+            await asyncio.sleep(
+                max(1.0 / settings.ws_updates_per_second, hub.subscriber_count / settings.ws_sends_per_second)
+            )
     except TimeoutError:
         await _close(websocket, TRY_AGAIN_LATER, "not reading: reconnect to get a snapshot")
     except (WebSocketDisconnect, RuntimeError, OSError):

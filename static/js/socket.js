@@ -111,6 +111,15 @@ export class LiveSocket {
       return;
     }
     clearTimeout(this.pongTimer); // any message shows the connection is alive
+    if (message.type === "batch") {
+      for (const inner of message.messages) this.apply(inner);
+    } else {
+      this.apply(message);
+    }
+  }
+
+  /** One server message into the store. */
+  apply(message) {
     const store = this.store;
     switch (message.type) {
       case "snapshot":

@@ -8,6 +8,7 @@ import numpy as np
 
 from engine import serialize
 from tests.app.conftest import FAST_RUN, finished, wait_for_run
+from tests.support import unbatch
 
 
 def test_stream_carries_snapshot_steps_epochs_and_completion_in_order(client):
@@ -18,7 +19,7 @@ def test_stream_carries_snapshot_steps_epochs_and_completion_in_order(client):
         run_id = response.json()["id"]
         messages = []
         while not (messages and messages[-1]["type"] == "status" and finished(messages[-1]["run"])):
-            messages.append(ws.receive_json())
+            messages += unbatch(ws.receive_json())
 
     assert all(m.get("run_id", m.get("run", {}).get("id")) == run_id for m in messages)
     statuses = [m["run"]["status"] for m in messages if m["type"] == "status"]

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.main import create_app
 from app.store import Store
 from tests.app.conftest import finished, wait_for_run
+from tests.support import unbatch
 
 pytestmark = pytest.mark.slow
 
@@ -113,10 +114,10 @@ def read_a_whole_run(server):
         epochs, status = [], None
         deadline = time.monotonic() + 120
         while status is None or not finished(status):
-            message = json.loads(reader.recv(timeout=30))
-            if message["type"] == "epoch":
-                epochs.append(message["metrics"]["epoch"])
-            elif message["type"] == "status":
-                status = message["run"]
+            for message in unbatch(json.loads(reader.recv(timeout=30))):
+                if message["type"] == "epoch":
+                    epochs.append(message["metrics"]["epoch"])
+                elif message["type"] == "status":
+                    status = message["run"]
             assert time.monotonic() < deadline
     return epochs, status, run_id

@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.app.test_server import close_code, stalled_websocket
+from tests.support import unbatch
 
 pytestmark = pytest.mark.slow
 
@@ -22,10 +23,10 @@ def step_rate(url: str, seconds: float) -> tuple[float, list[int]]:
         client.recv(timeout=10)  # snapshot
         started = time.monotonic()
         while time.monotonic() - started < seconds:
-            message = json.loads(client.recv(timeout=10))
             count += 1
-            if message["type"] == "epoch":
-                epochs.append(message["metrics"]["epoch"])
+            for message in unbatch(json.loads(client.recv(timeout=10))):
+                if message["type"] == "epoch":
+                    epochs.append(message["metrics"]["epoch"])
     return count / seconds, epochs
 
 

@@ -30,11 +30,11 @@ def write_atomically(path: Path, payload: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """A compressed ``.npz`` of ``arrays``, in memory."""
+def npz_bytes(arrays: dict[str, np.ndarray], compress: bool) -> bytes:
+    """An ``.npz`` of ``arrays``, in memory; compressed or stored as they are."""
     buffer = io.BytesIO()
     named: dict[str, Any] = dict(arrays)  # typed loosely: numpy's stub reserves allow_pickle
-    np.savez_compressed(buffer, **named)
+    (np.savez_compressed if compress else np.savez)(buffer, **named)
     return buffer.getvalue()
 
 

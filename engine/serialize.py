@@ -48,7 +48,9 @@ def dumps(checkpoint: Checkpoint, with_optimizer: bool = True) -> bytes:
     """The ``.npz`` bytes of a checkpoint."""
     if not checkpoint.weights.is_finite():
         raise CheckpointError("refusing to save non-finite weights")
-    return npz_bytes(checkpoint_arrays(checkpoint, with_optimizer))
+    # Stored, not deflated: float weights shrink by ~12% at ~60x the time (relu-adam: 2.4 vs 2.7 MB,
+    # 91 vs 1.6 ms), and the training thread writes one per epoch.
+    return npz_bytes(checkpoint_arrays(checkpoint, with_optimizer), compress=False)
 
 
 def save(checkpoint: Checkpoint, path: Path, with_optimizer: bool = True) -> None:
@@ -148,7 +150,7 @@ def save_report(report: EpochReport, path: Path) -> None:
         for name, h in histograms.items():
             arrays[f"{prefix}/{name}/edges"] = h.edges
             arrays[f"{prefix}/{name}/counts"] = h.counts
-    write_atomically(Path(path), npz_bytes(arrays))
+    write_atomically(Path(path), npz_bytes(arrays, compress=False))
 
 
 def load_report(path: Path) -> EpochReport:

@@ -54,4 +54,4 @@ def read_npz(path: Path, *, layouts: Sequence[tuple[str, ...]] = (ARRAY_KEYS,)) 
 
 def write_npz(path: Path, arrays: ArrayMap) -> None:
     """Write arrays as a compressed .npz, atomically."""
-    write_atomically(path, npz_bytes(dict(arrays)))
+    write_atomically(path, npz_bytes(dict(arrays), compress=True))  # uint8 images: 55 MB -> 11 MB

@@ -68,14 +68,27 @@ class Subscription:
 class Hub:
     """Subscribers and publishing; use from the event loop thread only."""
 
-    def __init__(self, queue_limit: int = 512) -> None:
+    def __init__(
+        self, queue_limit: int = 512, updates_per_second: float = 20.0, sends_per_second: float = 300.0
+    ) -> None:
         self._subscribers: set[Subscription] = set()
         self._queue_limit = queue_limit
+        self._updates_per_second = updates_per_second
+        self._sends_per_second = sends_per_second
         self.closing = False
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    @property
+    def frame_interval(self) -> float:
+        """Seconds between two frames to one client, and between two step batches from training.
+
+        Each frame costs the event loop, and so the training thread, time: with many viewers frames
+        come less often and carry more, so that all of them together stay within the send budget.
+        """
+        return max(1.0 / self._updates_per_second, len(self._subscribers) / self._sends_per_second)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -102,7 +115,7 @@ def _same_run(first: StepBatch, second: StepBatch) -> bool:
 
 
 def _merge(first: StepMessage, second: StepMessage) -> StepMessage:
-    return StepMessage(
+    return StepMessage.model_construct(  # both halves are already valid
         run_id=first.run_id,
         step=first.step + second.step,
         epoch=first.epoch + second.epoch,

@@ -36,7 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     interrupted = store.mark_interrupted()
     if interrupted:
         logger.warning("marked as interrupted after a restart: %s", ", ".join(interrupted))
-    hub = Hub(settings.ws_queue_limit)
+    hub = Hub(settings.ws_queue_limit, settings.ws_updates_per_second, settings.ws_sends_per_second)
     models = ModelRegistry(store, settings.runs_dir)
     await asyncio.to_thread(models.reload_current)
     app.state.store = store

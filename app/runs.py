@@ -44,7 +44,6 @@ from engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, Tra
 
 logger = logging.getLogger("deeplook.runs")
 
-PUBLISH_INTERVAL = 0.05  # seconds between step batches handed to the loop
 FLUSH_INTERVAL = 1.0  # seconds between writes of step metrics to the store
 PROGRESS_INTERVAL = 0.1
 LIVE_WEIGHTS_INTERVAL = 1.0  # seconds between copies of the first layer for the live weight images
@@ -341,15 +340,16 @@ class RunManager:
         unsaved: list[StepMetrics] = []
         unsent: list[StepMetrics] = []
         last_sent = last_saved = last_weights = time.monotonic()
+        send_every = self.hub.frame_interval  # one batch per frame a viewer gets
         metrics: EpochMetrics | None = None
         for event in trainer.run(run.control):
             if isinstance(event, StepMetrics):
                 unsaved.append(event)
                 unsent.append(event)
                 now = time.monotonic()
-                if now - last_sent >= self._publish_interval():
+                if now - last_sent >= send_every:
                     self._send_steps(run, unsent)
-                    unsent, last_sent = [], now
+                    unsent, last_sent, send_every = [], now, self.hub.frame_interval
                 if now - last_saved >= FLUSH_INTERVAL:
                     self.store.add_steps(run.id, unsaved)
                     unsaved, last_saved = [], now
@@ -368,10 +368,6 @@ class RunManager:
                 self._send_steps(run, unsent)
                 self.store.add_steps(run.id, unsaved)
                 self._set_status(run, event.status, event.reason)
-
-    def _publish_interval(self) -> float:
-        """Seconds between step batches: 1/20 s, longer when many viewers would exceed the send budget."""
-        return max(PUBLISH_INTERVAL, self.hub.subscriber_count / self.settings.ws_sends_per_second)
 
     def _send_steps(self, run: ActiveRun, steps: list[StepMetrics]) -> None:
         if steps:

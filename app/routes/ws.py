@@ -74,11 +74,7 @@ async def _send(websocket: WebSocket, subscription: Subscription, settings: Sett
                     texts[0] if len(texts) == 1 else '{"type":"batch","messages":[' + ",".join(texts) + "]}"
                 )
                 await asyncio.wait_for(websocket.send_text(frame), settings.ws_send_timeout)
-            # Each frame costs the event loop (and so the training thread) time: with many viewers,
-            # frames come less often and carry more, so all of them together stay within the budget.
-            await asyncio.sleep(
-                max(1.0 / settings.ws_updates_per_second, hub.subscriber_count / settings.ws_sends_per_second)
-            )
+            await asyncio.sleep(hub.frame_interval)
     except TimeoutError:
         await _close(websocket, TRY_AGAIN_LATER, "not reading: reconnect to get a snapshot")
     except (WebSocketDisconnect, RuntimeError, OSError):

@@ -190,9 +190,7 @@ def epoch_report(
     )
 
 
-def unit_contributions(weights: Weights, x: Array, target: int) -> tuple[Array, Array]:
-    """For one input: the last hidden layer's activations and each unit's push toward ``target``
-    (activation times the weight from that unit to the target's logit)."""
-    hidden = weights.activations(np.atleast_2d(x))[-2][0]
-    W_last = weights.arrays[-2]
-    return hidden, hidden * W_last[:, target]
+def unit_contributions(weights: Weights, hidden: Array, target: int) -> Array:
+    """Each last-hidden unit's push toward ``target``: its activation (from ``layer_activations``)
+    times its weight to the target's logit."""
+    return hidden * weights.arrays[-2][:, target]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Form, HTTPException, UploadFile
@@ -38,16 +38,7 @@ ERRORS = {
 def predict(request: PredictRequest, models: ModelsDep, settings: SettingsDep) -> PredictResponse:
     """Classify one input: 784 pixels in [0, 1], or a PNG/JPEG (MNIST preprocessing is applied)."""
     model = models.get(request.run_id)
-    pixels = _pixels(request, _limits(settings))
-    probabilities = model.weights.predict_proba(pixels)
-    answer = _prediction(model, pixels, probabilities)
-    activations = contributions = None
-    if request.explain:
-        activations = [layer.tolist() for layer in inspect.layer_activations(model.weights, pixels)]
-        contributions = inspect.unit_contributions(model.weights, pixels, answer.digit)[1].tolist()
-    return PredictResponse(
-        **answer.model_dump(), model=model.info(), activations=activations, contributions=contributions
-    )
+    return _answer(model, _pixels(request, _limits(settings)), request.explain)
 
 
 @router.post("/batch", responses=ERRORS)
@@ -60,10 +51,13 @@ def predict_batch(
     model = models.get(request.run_id)
     limits = _limits(settings)
     batch = np.stack([_pixels(item, limits, index) for index, item in enumerate(request.inputs)])
+    info = model.info()
     probabilities = model.weights.predict_proba(batch)
     return BatchPredictResponse(
-        model=model.info(),
-        predictions=[_prediction(model, x, p) for x, p in zip(batch, probabilities, strict=True)],
+        model=info,
+        predictions=[
+            Prediction(**_fields(info.class_names, x, p)) for x, p in zip(batch, probabilities, strict=True)
+        ],
     )
 
 
@@ -81,8 +75,24 @@ async def predict_file(
         pixels = image_to_pixels(data, _limits(settings))
     except ImageError as error:
         raise HTTPException(error.status, error.message) from error
+    return _answer(model, pixels, explain=False)
+
+
+def _answer(model: ServingModel, pixels: np.ndarray, explain: bool) -> PredictResponse:
+    """One prediction; with ``explain``, every layer's activations from the same forward pass."""
+    info = model.info()
+    if not explain:
+        return PredictResponse(
+            **_fields(info.class_names, pixels, model.weights.predict_proba(pixels)), model=info
+        )
+    layers = inspect.layer_activations(model.weights, pixels)
+    fields = _fields(info.class_names, pixels, layers[-1])
+    contributions = inspect.unit_contributions(model.weights, layers[-2], fields["digit"])
     return PredictResponse(
-        **_prediction(model, pixels, model.weights.predict_proba(pixels)).model_dump(), model=model.info()
+        **fields,
+        model=info,
+        activations=[layer.tolist() for layer in layers],
+        contributions=contributions.tolist(),
     )
 
 
@@ -101,11 +111,12 @@ def _pixels(item: PixelsOrImage, limits: ImageLimits, index: int | None = None) 
         raise HTTPException(error.status, where + error.message) from error
 
 
-def _prediction(model: ServingModel, pixels: np.ndarray, probabilities: np.ndarray) -> Prediction:
+def _fields(names: list[str], pixels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
+    """What every prediction carries: the winner, its name, the probabilities and the input seen."""
     winner = int(np.argmax(probabilities))
-    return Prediction(
-        digit=winner,
-        label=model.info().class_names[winner],
-        probabilities=probabilities.astype(float).tolist(),
-        pixels=pixels.astype(float).tolist(),
-    )
+    return {
+        "digit": winner,
+        "label": names[winner],
+        "probabilities": probabilities.astype(float).tolist(),
+        "pixels": pixels.astype(float).tolist(),
+    }

@@ -141,6 +141,7 @@ def test_saturation_and_dead_units_are_measured():
 def test_unit_contributions_are_activation_times_outgoing_weight():
     weights = make_weights()
     x = np.random.default_rng(0).random(784, dtype=np.float32)
-    hidden, push = inspect.unit_contributions(weights, x, target=3)
+    hidden = inspect.layer_activations(weights, x)[-2]
+    push = inspect.unit_contributions(weights, hidden, target=3)
     assert hidden.shape == push.shape == (6,)
     np.testing.assert_allclose(push, hidden * weights.arrays[4][:, 3], rtol=1e-6)  # W2: 6 -> 10

@@ -257,9 +257,7 @@ class RunManager:
         return checkpoint
 
     def _stored_history(self, run_id: str) -> RunHistory:
-        series = self.store.steps(run_id)
-        steps = steps_out(series.step, series.epoch, series.loss, series.accuracy, max(len(series), 1))
-        return RunHistory(steps, [epoch_out(e) for e in self.store.epochs(run_id)])
+        return RunHistory(self.store.steps(run_id), [epoch_out(e) for e in self.store.epochs(run_id)])
 
     def _launch(self, record: RunRecord, resume: Checkpoint | None, history: RunHistory) -> None:
         run = ActiveRun(record.id, record.config, history=history)

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 
 from app.schemas import EpochOut, StepMessage, StepsOut
+from app.store import StepSeries
 
 
 def downsample_minmax(y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,11 +58,11 @@ def steps_out(
 class RunHistory:
     """The whole step and epoch history of the run being trained, kept on the event loop."""
 
-    def __init__(self, steps: StepsOut | None = None, epochs: list[EpochOut] | None = None) -> None:
-        self.step: list[int] = list(steps.step) if steps else []
-        self.epoch: list[int] = list(steps.epoch) if steps else []
-        self.loss: list[float] = list(steps.loss) if steps else []
-        self.accuracy: list[float] = list(steps.accuracy) if steps else []
+    def __init__(self, steps: StepSeries | None = None, epochs: list[EpochOut] | None = None) -> None:
+        self.step: list[int] = steps.step.tolist() if steps else []
+        self.epoch: list[int] = steps.epoch.tolist() if steps else []
+        self.loss: list[float] = steps.loss.tolist() if steps else []
+        self.accuracy: list[float] = steps.accuracy.tolist() if steps else []
         self.epochs: list[EpochOut] = list(epochs or [])
 
     def add_steps(self, message: StepMessage) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 from websockets.asyncio.client import connect
 
-from engine.data import load_dataset
+from deeplook.engine.data import load_dataset
 
 
 def free_port() -> int:
@@ -40,7 +40,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "DEEPLOOK_DATA_DIR": str(data_dir), "DEEPLOOK_OFFLINE": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "deeplook", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from engine.config import PRESETS, TrainConfig
-from engine.data import Dataset, load_dataset
-from engine.model import init_weights
-from engine.train import EpochMetrics, Trainer
+from deeplook.engine.config import PRESETS, TrainConfig
+from deeplook.engine.data import Dataset, load_dataset
+from deeplook.engine.model import init_weights
+from deeplook.engine.train import EpochMetrics, Trainer
 
 Array = np.ndarray
 EpochRunner = Callable[[], float]

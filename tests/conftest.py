@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.data import Dataset, load_dataset
+from deeplook.engine.data import Dataset, load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,7 @@ class Server:
         }
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "deeplook", "serve", "--port", str(self.port)],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

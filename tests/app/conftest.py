@@ -10,8 +10,8 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 from tests.support import Server
 
 FAST_RUN = {"preset": "notebook-sgd", "epochs": 2, "seed": 1}

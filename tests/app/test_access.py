@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from app.config import Settings
-from app.main import create_app
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 
 TOKEN = "s3cret-token"
 OPEN_MUTATIONS = {"/api/predict", "/api/predict/batch", "/api/predict/file"}  # predict stays open

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.cli import main
-from engine import serialize
+from deeplook.cli import main
+from deeplook.engine import serialize
 
 
 @pytest.mark.parametrize(

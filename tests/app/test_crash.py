@@ -10,14 +10,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from engine import serialize
-from engine.config import PRESETS
-from engine.train import Trainer
+from deeplook.engine import serialize
+from deeplook.engine.config import PRESETS
+from deeplook.engine.train import Trainer
 from tests.app.conftest import finished, wait_for_run
 
 pytestmark = pytest.mark.slow
 
-EPOCHS = 20
+EPOCHS = 30  # enough that twenty kills come before the end, even on a fast machine
 CONFIG = {"preset": "notebook-sgd", "epochs": EPOCHS, "batch_size": 20, "seed": 11}
 KILLS = 20
 

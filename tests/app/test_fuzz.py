@@ -12,8 +12,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.config import Settings
-from app.main import create_app
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 from tests.app.conftest import finished, wait_for_run
 from tests.support import Server
 

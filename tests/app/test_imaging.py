@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from app.imaging import (
+from deeplook.app.imaging import (
     ImageError,
     ImageLimits,
     decode_base64_image,
     image_to_pixels,
     pixels_to_png,
 )
-from engine.data import Dataset
+from deeplook.engine.data import Dataset
 
 CANVAS = 280
 MNIST_CENTRE = 14.0  # centre of mass as a 0-based (row, column) index, pixel centres on integers

@@ -6,9 +6,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from engine import serialize
-from engine.config import PRESETS
-from engine.train import Trainer
+from deeplook.engine import serialize
+from deeplook.engine.config import PRESETS
+from deeplook.engine.train import Trainer
 from tests.app.conftest import finished, wait_for_run
 
 

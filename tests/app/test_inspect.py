@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
-from engine import serialize
-from engine.model import MLP
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
+from deeplook.engine import serialize
+from deeplook.engine.model import MLP
 from tests.app.conftest import finished, wait_for_run
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.config import Settings
-from app.main import create_app
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 from tests.app.conftest import finished, wait_for_run
 
 DIGITS = range(10)  # the first ten MNIST test digits: 7 2 1 0 4 1 4 9 5 9

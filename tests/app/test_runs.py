@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from engine import serialize
+from deeplook.engine import serialize
 from tests.app.conftest import FAST_RUN, finished, wait_for_run
 from tests.support import unbatch
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from websockets.sync.client import connect
 
-from app.config import Settings
-from app.main import create_app
-from app.store import Store
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
+from deeplook.app.store import Store
 from tests.app.conftest import finished, wait_for_run
 from tests.support import unbatch
 

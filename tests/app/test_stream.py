@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.config import Settings
-from app.main import create_app
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 
 
 def test_same_origin_and_no_origin_are_accepted(client):

@@ -5,13 +5,13 @@ import asyncio
 import numpy as np
 import pytest
 
-from app.hub import Hub, StepBatch
-from app.runs import build_config
-from app.schemas import RunCreate, StepMessage
-from app.series import downsample_minmax
-from app.store import Store
-from engine.config import ConfigError
-from engine.train import EpochMetrics, StepMetrics
+from deeplook.app.hub import Hub, StepBatch
+from deeplook.app.runs import build_config
+from deeplook.app.schemas import RunCreate, StepMessage
+from deeplook.app.series import downsample_minmax
+from deeplook.app.store import Store
+from deeplook.engine.config import ConfigError
+from deeplook.engine.train import EpochMetrics, StepMetrics
 
 
 def steps(run_id, numbers):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.data import Dataset
+from deeplook.engine.data import Dataset
 
 
 def blob_dataset(train: int = 600, test: int = 200, seed: int = 0) -> Dataset:

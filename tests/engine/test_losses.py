@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from engine.losses import SoftmaxCrossEntropy, softmax
+from deeplook.engine.losses import SoftmaxCrossEntropy, softmax
 from tests.engine.gradcheck import numerical_gradient, relative_error
 
 

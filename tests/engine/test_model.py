@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from engine.config import ModelConfig
-from engine.losses import SoftmaxCrossEntropy
-from engine.model import MLP, Weights, init_weights
+from deeplook.engine.config import ModelConfig
+from deeplook.engine.losses import SoftmaxCrossEntropy
+from deeplook.engine.model import MLP, Weights, init_weights
 from tests.engine.gradcheck import numerical_gradient, relative_error
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine.layers import Parameter
-from engine.optim import FLUSH_EVERY, SGD, Adam
+from deeplook.engine.layers import Parameter
+from deeplook.engine.optim import FLUSH_EVERY, SGD, Adam
 
 
 def param(value, grad):

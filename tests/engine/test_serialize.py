@@ -6,10 +6,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from engine import serialize
-from engine.config import ModelConfig, OptimizerConfig, TrainConfig
-from engine.model import Weights
-from engine.train import Checkpoint, Trainer
+from deeplook.engine import serialize
+from deeplook.engine.config import ModelConfig, OptimizerConfig, TrainConfig
+from deeplook.engine.model import Weights
+from deeplook.engine.train import Checkpoint, Trainer
 
 CONFIG = TrainConfig(
     model=ModelConfig(hidden=(8,), init="glorot"), optimizer=OptimizerConfig(name="adam", lr=0.01), epochs=2

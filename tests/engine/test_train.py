@@ -5,8 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from engine.config import PRESETS, ModelConfig, OptimizerConfig, TrainConfig
-from engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
+from deeplook.engine.config import PRESETS, ModelConfig, OptimizerConfig, TrainConfig
+from deeplook.engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
 
 SMALL = TrainConfig(
     model=ModelConfig(hidden=(16,), activation="sigmoid", init="glorot"),

@@ -1,0 +1,77 @@
+"""Dependencies: the long-lived objects on ``app.state``, and the token check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deeplook.app.config import Settings
+from deeplook.app.datasets import DatasetCache
+from deeplook.app.hub import Hub
+from deeplook.app.models import ModelRegistry
+from deeplook.app.reports import ReportStore
+from deeplook.app.runs import RunManager
+from deeplook.app.store import Store
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_runs(request: Request) -> RunManager:
+    return request.app.state.runs  # type: ignore[no-any-return]
+
+
+def get_models(request: Request) -> ModelRegistry:
+    return request.app.state.models  # type: ignore[no-any-return]
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def get_datasets(request: Request) -> DatasetCache:
+    return request.app.state.datasets  # type: ignore[no-any-return]
+
+
+def get_reports(request: Request) -> ReportStore:
+    return request.app.state.reports  # type: ignore[no-any-return]
+
+
+def get_hub(request: Request) -> Hub:
+    return request.app.state.hub  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RunsDep = Annotated[RunManager, Depends(get_runs)]
+ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
+StoreDep = Annotated[Store, Depends(get_store)]
+DatasetsDep = Annotated[DatasetCache, Depends(get_datasets)]
+HubDep = Annotated[Hub, Depends(get_hub)]
+ReportsDep = Annotated[ReportStore, Depends(get_reports)]
+
+_bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")
+
+
+def require_token(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """When a token is configured, the request must carry it as ``Authorization: Bearer <token>``."""
+    expected = settings.api_token
+    if expected is None:
+        return
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "this server needs an API token: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not hmac.compare_digest(credentials.credentials.encode(), expected.get_secret_value().encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the API token is wrong")
+
+
+Authorized = Depends(require_token)

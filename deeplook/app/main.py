@@ -1,0 +1,101 @@
+"""The application factory: settings, long-lived objects on ``app.state``, routers and static files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from deeplook.app.config import Settings
+from deeplook.app.datasets import DatasetCache
+from deeplook.app.errors import ServiceError
+from deeplook.app.hub import Hub
+from deeplook.app.models import ModelRegistry
+from deeplook.app.reports import ReportStore
+from deeplook.app.routes import docs, inspect, predict, runs, service, ws
+from deeplook.app.runs import RunManager
+from deeplook.app.store import Store
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+logger = logging.getLogger("deeplook")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    store = Store(settings.database_path)
+    interrupted = store.mark_interrupted()
+    if interrupted:
+        logger.warning("marked as interrupted after a restart: %s", ", ".join(interrupted))
+    hub = Hub(settings.ws_queue_limit, settings.ws_updates_per_second, settings.ws_sends_per_second)
+    models = ModelRegistry(store, settings.runs_dir)
+    await asyncio.to_thread(models.reload_current)
+    app.state.store = store
+    app.state.hub = hub
+    app.state.models = models
+    app.state.datasets = DatasetCache(settings)
+    app.state.reports = ReportStore(settings.runs_dir)
+    app.state.runs = RunManager(settings, store, hub, models, app.state.datasets, app.state.reports)
+    try:
+        yield
+    finally:
+        hub.close()
+        await app.state.runs.shutdown()
+        store.close()
+
+
+async def service_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ServiceError)
+    return JSONResponse({"detail": error.message}, status_code=error.status)
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 with pydantic's errors, minus the offending input (it may be huge, or NaN, which JSON lacks)."""
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in error.errors()
+    ]
+    return JSONResponse({"detail": details}, status_code=422)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; settings come from the environment unless given."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="deeplook",
+        summary="Watch a NumPy neural network learn MNIST live, look inside it, and ask it what you drew.",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(GZipMiddleware, minimum_size=64_000)  # long histories: 6 MB of JSON -> ~1.5 MB
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for module in (runs, inspect, predict, service, ws):
+        app.include_router(module.router)
+    app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
+    app.include_router(docs.router)
+    app.include_router(service.fallback)
+    if STATIC_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+    return app

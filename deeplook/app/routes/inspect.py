@@ -1,0 +1,196 @@
+"""Looking inside a run: weight images, layer health, confusion and its examples, test images."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from deeplook.app.deps import DatasetsDep, ReportsDep, RunsDep
+from deeplook.app.runs import RunManager
+from deeplook.app.schemas import (
+    INVALID,
+    RUN_ID_PATTERN,
+    ConfusionOut,
+    DatasetImages,
+    Error,
+    Example,
+    ExamplesOut,
+    HealthSeries,
+    HistogramOut,
+    InspectOut,
+    LayerHealthOut,
+    WeightImages,
+)
+from deeplook.engine import inspect
+from deeplook.engine.data import DATASETS, class_names
+from deeplook.engine.inspect import Histogram
+
+router = APIRouter(tags=["look inside"], responses=INVALID)
+
+RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
+EpochQuery = Annotated[int | None, Query(ge=0, le=10_000, description="default: the latest")]
+ClassQuery = Annotated[int | None, Query(ge=0, le=9)]
+ERRORS = {404: {"model": Error, "description": "no such run, or no report for that epoch"}}
+SIDE = 28
+
+
+def _histogram(h: Histogram) -> HistogramOut:
+    return HistogramOut(edges=h.edges.tolist(), counts=h.counts.tolist())
+
+
+def _names(runs: RunManager, run_id: str) -> list[str]:
+    return list(class_names(runs.summary(run_id).dataset))
+
+
+@router.get("/api/runs/{run_id}/inspect", responses=ERRORS)
+def inspect_epoch(
+    run_id: RunIdPath, runs: RunsDep, reports: ReportsDep, epoch: EpochQuery = None
+) -> InspectOut:
+    """Histograms of weights and gradients and each layer's health after an epoch."""
+    runs.summary(run_id)
+    report = reports.load(run_id, epoch)
+    return InspectOut(
+        run_id=run_id,
+        epoch=report.epoch,
+        epochs=reports.epochs(run_id),
+        layers=[LayerHealthOut(**vars(layer)) for layer in report.layers],
+        histograms={name: _histogram(h) for name, h in report.histograms.items()},
+        gradient_histograms={name: _histogram(h) for name, h in report.gradient_histograms.items()},
+    )
+
+
+@router.get("/api/runs/{run_id}/health", responses=ERRORS)
+def layer_health(run_id: RunIdPath, runs: RunsDep, reports: ReportsDep) -> HealthSeries:
+    """Every epoch's layer health as columns, and each epoch's weight histograms (for ridgelines)."""
+    runs.summary(run_id)
+    epochs = reports.epochs(run_id)
+    layers: dict[str, dict[str, list[float]]] = {}
+    histograms: dict[str, list[HistogramOut]] = {}
+    for epoch in epochs:
+        report = reports.load(run_id, epoch)
+        for layer in report.layers:
+            columns = layers.setdefault(layer.name, {})
+            for measure in ("update_ratio", "saturated", "dead", "weight_rms", "gradient_rms"):
+                columns.setdefault(measure, []).append(getattr(layer, measure))
+        for name, h in report.histograms.items():
+            if name.endswith(".W"):
+                histograms.setdefault(name, []).append(_histogram(h))
+    return HealthSeries(run_id=run_id, epochs=epochs, layers=layers, weight_histograms=histograms)
+
+
+@router.get("/api/runs/{run_id}/weights", responses=ERRORS)
+def weight_images(
+    run_id: RunIdPath,
+    runs: RunsDep,
+    reports: ReportsDep,
+    epoch: EpochQuery = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1024)] = 100,
+    live: Annotated[bool, Query(description="while training: the weights as they are now")] = False,
+) -> WeightImages:
+    """What each first-layer unit looks for: its 784 incoming weights as a 28x28 image."""
+    runs.summary(run_id)
+    active = runs.active
+    current = active.live_weights if live and active is not None and active.id == run_id else None
+    if current is not None:
+        first_layer, shown_epoch, step = current.first_layer, current.epoch, current.step
+    else:
+        report = reports.load(run_id, epoch)
+        first_layer, shown_epoch, step = report.first_layer, report.epoch, None
+    units = first_layer.shape[0]
+    if first_layer.shape[1] != SIDE * SIDE:
+        raise HTTPException(422, f"the first layer has {first_layer.shape[1]} inputs, not {SIDE}x{SIDE}")
+    chosen = first_layer[offset : offset + limit]
+    return WeightImages(
+        run_id=run_id,
+        epoch=shown_epoch,
+        step=step,
+        live=current is not None,
+        units=units,
+        offset=offset,
+        count=len(chosen),
+        height=SIDE,
+        width=SIDE,
+        scale=float(np.abs(first_layer).max()) if units else 0.0,
+        data=base64.b64encode(chosen.astype("<f2").tobytes()).decode(),
+    )
+
+
+@router.get("/api/runs/{run_id}/confusion", responses=ERRORS)
+def confusion(
+    run_id: RunIdPath, runs: RunsDep, reports: ReportsDep, epoch: EpochQuery = None
+) -> ConfusionOut:
+    """The confusion matrix of an epoch's model on the whole test set."""
+    names = _names(runs, run_id)
+    report = reports.load(run_id, epoch)
+    matrix = report.confusion
+    total = int(matrix.sum())
+    return ConfusionOut(
+        run_id=run_id,
+        epoch=report.epoch,
+        class_names=names,
+        matrix=matrix.tolist(),
+        total=total,
+        accuracy=float(np.trace(matrix)) / total if total else 0.0,
+    )
+
+
+@router.get("/api/runs/{run_id}/misclassified", responses=ERRORS)
+def misclassified(
+    run_id: RunIdPath,
+    runs: RunsDep,
+    reports: ReportsDep,
+    datasets: DatasetsDep,
+    epoch: EpochQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 60,
+    true: ClassQuery = None,
+    predicted: ClassQuery = None,
+) -> ExamplesOut:
+    """Test images the epoch's model got wrong, most confident first; or one confusion cell's images
+    (``true`` and ``predicted``; on the diagonal, the right answers)."""
+    summary = runs.summary(run_id)
+    report = reports.load(run_id, epoch)
+    data = datasets.get(summary.dataset)
+    labels, predictions, confidence = data.test_labels, report.predictions, report.confidence
+    match = inspect.examples(labels, predictions, confidence, true, predicted)
+    index = match[:limit]
+    return ExamplesOut(
+        run_id=run_id,
+        epoch=report.epoch,
+        class_names=list(data.class_names),
+        total=len(match),
+        items=[
+            Example(
+                index=int(i),
+                true=int(labels[i]),
+                predicted=int(predictions[i]),
+                confidence=float(confidence[i]),
+            )
+            for i in index
+        ],
+        pixels=base64.b64encode(data.test_images[index].tobytes()).decode(),
+    )
+
+
+@router.get("/api/datasets/{name}/test", responses={404: {"model": Error, "description": "unknown dataset"}})
+def test_images(
+    name: str,
+    datasets: DatasetsDep,
+    offset: Annotated[int, Query(ge=0, le=9_999)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 40,
+) -> DatasetImages:
+    """Images of a dataset's test set, for galleries (pick one and predict it with ``pixels``)."""
+    if name not in DATASETS:
+        raise HTTPException(404, f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    data = datasets.get(name)
+    images = data.test_images[offset : offset + limit]
+    return DatasetImages(
+        dataset=name,
+        class_names=list(data.class_names),
+        offset=offset,
+        labels=data.test_labels[offset : offset + limit].tolist(),
+        pixels=base64.b64encode(images.tobytes()).decode(),
+    )

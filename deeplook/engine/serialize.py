@@ -1,0 +1,180 @@
+"""Checkpoints as ``.npz`` files: written atomically, read without pickle, checked before use.
+
+Layout: ``format`` and ``config`` (JSON) strings, ``epoch`` and ``step`` integers, ``rng`` (JSON of the
+bit generator state), ``param/<name>`` float arrays, ``optim/<key>`` optimizer state arrays (optional:
+a model-only file serves predictions but cannot resume).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from deeplook.engine.config import ConfigError, TrainConfig
+from deeplook.engine.files import npz_bytes, write_atomically
+from deeplook.engine.inspect import EpochReport, Histogram, LayerHealth
+from deeplook.engine.layers import Array
+from deeplook.engine.model import Weights, parameter_names, parameter_shapes
+from deeplook.engine.train import Checkpoint
+
+FORMAT = "deeplook-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A file is not a valid deeplook checkpoint; the message says what is wrong."""
+
+
+def checkpoint_arrays(checkpoint: Checkpoint, with_optimizer: bool = True) -> dict[str, Array]:
+    arrays: dict[str, Array] = {
+        "format": np.array(FORMAT),
+        "config": np.array(checkpoint.config.to_json()),
+        "epoch": np.array(checkpoint.epoch, dtype=np.int64),
+        "step": np.array(checkpoint.step, dtype=np.int64),
+        "rng": np.array(checkpoint.rng_state),
+    }
+    names = parameter_names(checkpoint.config.model)
+    arrays.update({f"param/{n}": a for n, a in zip(names, checkpoint.weights.arrays, strict=True)})
+    if with_optimizer:
+        arrays.update({f"optim/{k}": v for k, v in checkpoint.optimizer_state.items()})
+    return arrays
+
+
+def dumps(checkpoint: Checkpoint, with_optimizer: bool = True) -> bytes:
+    """The ``.npz`` bytes of a checkpoint."""
+    if not checkpoint.weights.is_finite():
+        raise CheckpointError("refusing to save non-finite weights")
+    # Stored, not deflated: float weights shrink by ~12% at ~60x the time (relu-adam: 2.4 vs 2.7 MB,
+    # 91 vs 1.6 ms), and the training thread writes one per epoch.
+    return npz_bytes(checkpoint_arrays(checkpoint, with_optimizer), compress=False)
+
+
+def save(checkpoint: Checkpoint, path: Path, with_optimizer: bool = True) -> None:
+    """Write a checkpoint atomically."""
+    write_atomically(Path(path), dumps(checkpoint, with_optimizer))
+
+
+def load(source: Path | bytes) -> Checkpoint:
+    """Read and validate a checkpoint from a path or bytes; raises ``CheckpointError``."""
+    try:
+        handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    except OSError as error:
+        raise CheckpointError(f"cannot open checkpoint: {error.strerror}") from error
+    try:
+        with handle, np.load(handle, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise CheckpointError(f"not a readable .npz file ({type(error).__name__}: {error})") from error
+    return from_arrays(arrays)
+
+
+def from_arrays(arrays: dict[str, Array]) -> Checkpoint:
+    """Validate keys, types, shapes and values, then build the checkpoint."""
+    fmt = _string(arrays, "format")
+    if fmt != FORMAT:
+        raise CheckpointError(f"format is {fmt!r}, expected {FORMAT!r}")
+    try:
+        config = TrainConfig.from_dict(json.loads(_string(arrays, "config")))
+    except (json.JSONDecodeError, ConfigError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"config is invalid: {error}") from error
+    names = parameter_names(config.model)
+    shapes = parameter_shapes(config.model)
+    params = []
+    for name, shape in zip(names, shapes, strict=True):
+        array = _require(arrays, f"param/{name}")
+        if array.dtype != np.float32 or array.shape != shape:
+            raise CheckpointError(
+                f"param/{name} is {array.dtype}{list(array.shape)}, expected float32{list(shape)}"
+            )
+        if not np.isfinite(array).all():
+            raise CheckpointError(f"param/{name} holds non-finite values")
+        params.append(array)
+    optimizer_state = {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")}
+    expected = {"format", "config", "epoch", "step", "rng"} | {f"param/{n}" for n in names}
+    unknown = set(arrays) - expected - {f"optim/{k}" for k in optimizer_state}
+    if unknown:
+        raise CheckpointError(f"unexpected arrays {sorted(unknown)}")
+    for key, value in optimizer_state.items():
+        if value.dtype.kind not in "fiu" or not np.isfinite(value).all():
+            raise CheckpointError(f"optimizer state optim/{key} is not a finite numeric array")
+    return Checkpoint(
+        config=config,
+        epoch=_integer(arrays, "epoch"),
+        step=_integer(arrays, "step"),
+        weights=Weights.freeze(config.model, params),
+        optimizer_state=optimizer_state,
+        rng_state=_string(arrays, "rng"),
+    )
+
+
+def _require(arrays: dict[str, Array], key: str) -> Array:
+    if key not in arrays:
+        raise CheckpointError(f"missing array {key!r}")
+    return arrays[key]
+
+
+def _string(arrays: dict[str, Array], key: str) -> str:
+    array = _require(arrays, key)
+    if array.dtype.kind != "U" or array.shape != ():
+        raise CheckpointError(f"{key} must be a string, got {array.dtype}{list(array.shape)}")
+    return str(array)
+
+
+def _integer(arrays: dict[str, Array], key: str) -> int:
+    array = _require(arrays, key)
+    if array.dtype.kind not in "iu" or array.shape != () or int(array) < 0:
+        raise CheckpointError(f"{key} must be a non-negative integer, got {array.dtype}{list(array.shape)}")
+    return int(array)
+
+
+# -- epoch reports (look-inside views); first-layer weights and confidences are kept as float16 ------
+
+REPORT_FORMAT = "deeplook-report/1"
+
+
+def save_report(report: EpochReport, path: Path) -> None:
+    arrays: dict[str, Array] = {
+        "format": np.array(REPORT_FORMAT),
+        "epoch": np.array(report.epoch, dtype=np.int64),
+        "first_layer": report.first_layer.astype(np.float16),
+        "layers": np.array(json.dumps([dataclasses.asdict(layer) for layer in report.layers])),
+        "confusion": report.confusion,
+        "predictions": report.predictions,
+        "confidence": report.confidence.astype(np.float16),
+    }
+    for prefix, histograms in (("hist", report.histograms), ("grad", report.gradient_histograms)):
+        for name, h in histograms.items():
+            arrays[f"{prefix}/{name}/edges"] = h.edges
+            arrays[f"{prefix}/{name}/counts"] = h.counts
+    write_atomically(Path(path), npz_bytes(arrays, compress=False))
+
+
+def load_report(path: Path) -> EpochReport:
+    """Read a report written by ``save_report``; raises ``CheckpointError`` when it is not one."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        if _string(arrays, "format") != REPORT_FORMAT:
+            raise CheckpointError(f"{path.name} is not a deeplook report")
+        histograms: dict[str, dict[str, Histogram]] = {"hist": {}, "grad": {}}
+        for key in arrays:
+            prefix, _, rest = key.partition("/")
+            if prefix in histograms and rest.endswith("/edges"):
+                name = rest.removesuffix("/edges")
+                histograms[prefix][name] = Histogram(arrays[key], arrays[f"{prefix}/{name}/counts"])
+        return EpochReport(
+            epoch=_integer(arrays, "epoch"),
+            first_layer=arrays["first_layer"].astype(np.float32),
+            histograms=histograms["hist"],
+            gradient_histograms=histograms["grad"],
+            layers=[LayerHealth(**layer) for layer in json.loads(_string(arrays, "layers"))],
+            confusion=arrays["confusion"],
+            predictions=arrays["predictions"],
+            confidence=arrays["confidence"].astype(np.float32),
+        )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"cannot read report {path.name}: {error}") from error

@@ -302,7 +302,7 @@ def sgemm_gflops(threads: int, size: int = SGEMM_SIZE, repeats: int = 5) -> floa
 
 def interleave(preset: str, data: Dataset, repeats: int, use_torch: bool) -> dict[str, list[float]]:
     """Epoch seconds per contender: one warm-up epoch each, then ``repeats`` interleaved rounds."""
-    config = PRESETS[preset]
+    config = PRESETS[preset].config
     chosen = contenders(config, use_torch)
     runners = [c.make(config, data, c.threads, repeats + 1) for c in chosen]
     for contender, runner in zip(chosen, runners, strict=True):
@@ -331,7 +331,7 @@ class LongRun:
 
 def long_run(preset: str, data: Dataset, epochs: int) -> LongRun:
     """Time every epoch of one ``epochs``-epoch engine run, each paired with a fresh run's first epoch."""
-    config = PRESETS[preset]
+    config = PRESETS[preset].config
     trainer = Trainer(config.replace(epochs=epochs), data)
     seconds, fresh = [], []
     for event in trainer.run():
@@ -373,7 +373,7 @@ def speed_report(results: dict[str, dict[str, list[float]]], samples: int, peaks
     header += ["% sgemm peak", *(f"{n} s" for n in names), *(f"speedup vs {n}" for n in names)]
     rows = []
     for preset, seconds in results.items():
-        config = PRESETS[preset]
+        config = PRESETS[preset].config
         flops = matmul_flops(config, samples)
         engine = statistics.median(seconds["engine"])
         rate = flops / engine / 1e9
@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> None:
         log("PyTorch left out: " + ("--no-torch" if args.no_torch else "not importable"))
     data = load_dataset("mnist")
     samples = len(data.train_labels)
-    thread_counts = sorted({PRESETS[p].blas_threads for p in args.presets})
+    thread_counts = sorted({PRESETS[p].config.blas_threads for p in args.presets})
     load_before = os.getloadavg()[0]
     peaks = {t: sgemm_gflops(t) for t in thread_counts}
     results = {preset: interleave(preset, data, args.repeats, use_torch) for preset in args.presets}

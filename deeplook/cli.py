@@ -9,29 +9,33 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import get_args
 
 from tqdm import tqdm
 
+from deeplook import __version__
 from deeplook.engine import serialize
 from deeplook.engine.config import (
+    DEFAULT_PRESET,
     PRESETS,
-    Activation,
+    SETTINGS,
     ConfigError,
-    DatasetName,
-    Init,
-    OptimizerName,
+    Setting,
     TrainConfig,
+    configure,
+    preset_config,
 )
-from deeplook.engine.data import DataError, Dataset, load_dataset
+from deeplook.engine.data import DATASETS, DataError, Dataset, load_dataset
+from deeplook.engine.status import RunStatus
 from deeplook.engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deeplook", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"deeplook {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     data = commands.add_parser("data", help="fetch, verify and cache a dataset; print where it is")
+    data.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
     _add_data_options(data)
 
     serve = commands.add_parser("serve", help="run the web app and API (settings: DEEPLOOK_* variables)")
@@ -40,59 +44,51 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="database and checkpoints (or DEEPLOOK_DATA_DIR)")
 
     train = commands.add_parser("train", help="train a network in the terminal")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="notebook-sgd")
-    train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N", help="hidden layer sizes")
-    train.add_argument("--activation", choices=get_args(Activation))
-    train.add_argument("--init", choices=get_args(Init))
-    train.add_argument("--optimizer", choices=get_args(OptimizerName))
-    train.add_argument("--lr", type=_positive_float, help="learning rate")
-    train.add_argument("--lr-decay", type=_positive_float, help="learning rate factor per epoch, (0, 1]")
-    train.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
-    train.add_argument("--batch-size", type=_positive_int)
-    train.add_argument("--epochs", type=_positive_int)
-    train.add_argument("--seed", type=int)
-    train.add_argument("--threads", type=_positive_int, help="BLAS threads (default: by layer size)")
+    train.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    for setting in SETTINGS.values():
+        add_setting(train, setting)
     train.add_argument("--save", type=Path, metavar="PATH", help="write the final model (.npz) here")
     _add_data_options(train)
     return parser
 
 
+def add_setting(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    """``--<name>`` for one run setting, with its type, choices and bounds from the settings table."""
+    flag = "--" + setting.name.replace("_", "-")
+    if setting.kind == "choice":
+        parser.add_argument(flag, dest=setting.name, choices=setting.choices, help=setting.help)
+        return
+    convert = int if setting.kind in ("integer", "sizes") else float
+
+    def parse(text: str) -> int | float:
+        try:
+            value = convert(text)
+        except ValueError:
+            wanted = "a number" if convert is float else "a whole number"
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        item = setting if setting.kind != "sizes" else dataclasses.replace(setting, kind="integer")
+        try:
+            item.check(value)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    nargs = "+" if setting.kind == "sizes" else None
+    parser.add_argument(flag, dest=setting.name, type=parse, nargs=nargs, metavar="N", help=setting.help)
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", choices=get_args(DatasetName), default="mnist")
     parser.add_argument("--data-dir", type=Path, help="a folder holding the IDX files or mnist.npz")
     parser.add_argument("--cache-dir", type=Path, help="where the verified dataset is cached")
     parser.add_argument("--offline", action="store_true", help="do not try the public HTTP mirrors")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The preset, with every option given on the command line applied over it."""
-    preset = PRESETS[args.preset]
-    model = preset.model
-    for field, value in (("hidden", args.hidden), ("activation", args.activation), ("init", args.init)):
-        if value is not None:
-            model = dataclasses.replace(model, **{field: value})
-    optimizer = preset.optimizer
-    for field, value in (
-        ("name", args.optimizer),
-        ("lr", args.lr),
-        ("lr_decay", args.lr_decay),
-        ("momentum", args.momentum),
-    ):
-        if value is not None:
-            optimizer = dataclasses.replace(optimizer, **{field: value})
-    changes = {"model": model, "optimizer": optimizer, "dataset": args.dataset}
-    for field, value in (
-        ("batch_size", args.batch_size),
-        ("epochs", args.epochs),
-        ("seed", args.seed),
-        ("threads", args.threads),
-    ):
-        if value is not None:
-            changes[field] = value
-    return preset.replace(**changes)
+    """The preset, with every setting given on the command line applied over it."""
+    return configure(preset_config(args.preset), {name: getattr(args, name) for name in SETTINGS})
 
 
-def load_data(args: argparse.Namespace) -> Dataset:
+def load_data(args: argparse.Namespace, dataset: str) -> Dataset:
     bar = tqdm(total=100, desc="data", unit="%", leave=False, file=sys.stderr, disable=None)
 
     def progress(message: str, fraction: float | None) -> None:
@@ -103,7 +99,7 @@ def load_data(args: argparse.Namespace) -> Dataset:
 
     try:
         return load_dataset(
-            args.dataset,
+            dataset,
             folder=args.data_dir,
             cache_dir=args.cache_dir,
             progress=progress,
@@ -127,7 +123,7 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         config = config_from_args(args)
     except ConfigError as error:
         parser.error(str(error))
-    data = load_data(args)
+    data = load_data(args, config.dataset)
     print(f"data: {data.name} from {data.source}", file=sys.stderr)
     trainer = Trainer(config, data)
     steps_per_epoch = math.ceil(len(data.train_labels) / config.batch_size)
@@ -163,16 +159,16 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if finished is not None and finished.status != "completed":
-        print(f"run {finished.status}: {finished.reason}", file=sys.stderr)
+    if finished is not None and finished.reason is not None:
+        print(f"run {finished.status}: {finished.reason.text}", file=sys.stderr)
     if args.save:
         serialize.save(last, args.save)
         print(f"saved epoch {last.epoch} model to {args.save}", file=sys.stderr)
-    return 1 if finished is not None and finished.status == "diverged" else 0
+    return 1 if finished is not None and finished.status == RunStatus.DIVERGED else 0
 
 
 def run_data(args: argparse.Namespace) -> int:
-    data = load_data(args)
+    data = load_data(args, args.dataset)
     print(f"dataset: {data.name}")
     print(f"source:  {data.source}")
     print(f"cache:   {data.cache_path}")
@@ -181,7 +177,7 @@ def run_data(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Serve ``app.main:create_app`` with uvicorn; the app reads its settings from the environment."""
+    """Serve ``deeplook.app.main:create_app`` with uvicorn; settings come from the environment."""
     import uvicorn
     from pydantic import ValidationError
 
@@ -230,16 +226,6 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
 
-from deeplook.app.schemas import StepMessage
+from deeplook.app.messages import StepMessage
 
 
 class StepBatch:

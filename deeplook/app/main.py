@@ -7,18 +7,22 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from deeplook import __version__
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
 from deeplook.app.errors import ServiceError
 from deeplook.app.hub import Hub
+from deeplook.app.messages import message_schema
 from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
 from deeplook.app.routes import docs, inspect, predict, runs, service, ws
@@ -68,13 +72,27 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": details}, status_code=422)
 
 
+def openapi_with_messages(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every websocket message's schema among its components."""
+    if app.openapi_schema is None:
+        document = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        for direction in message_schema().values():
+            components.update(direction.pop("$defs", {}))
+        document["x-websocket-messages"] = message_schema()
+        for direction in document["x-websocket-messages"].values():
+            direction.pop("$defs", None)
+        app.openapi_schema = document
+    return app.openapi_schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings come from the environment unless given."""
     settings = settings or Settings()
     app = FastAPI(
         title="deeplook",
         summary="Watch a NumPy neural network learn MNIST live, look inside it, and ask it what you drew.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
         docs_url=None,
@@ -96,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
     app.include_router(docs.router)
     app.include_router(service.fallback)
+    app.openapi = lambda: openapi_with_messages(app)  # type: ignore[method-assign]
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

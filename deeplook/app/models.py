@@ -11,7 +11,7 @@ from deeplook.app.errors import Conflict, NotFound
 from deeplook.app.schemas import ModelInfo
 from deeplook.app.store import Store
 from deeplook.engine import serialize
-from deeplook.engine.data import class_names
+from deeplook.engine.data import DATASETS
 from deeplook.engine.model import Weights
 
 CACHED_CHECKPOINTS = 8
@@ -33,7 +33,7 @@ class ServingModel:
             epoch=self.epoch,
             test_accuracy=self.test_accuracy,
             dataset=self.dataset,  # type: ignore[arg-type]
-            class_names=list(class_names(self.dataset)),
+            class_names=list(DATASETS[self.dataset].class_names),
         )
 
 

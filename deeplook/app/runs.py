@@ -22,24 +22,17 @@ from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
 from deeplook.app.errors import Conflict, Invalid, NotFound
 from deeplook.app.hub import Hub, StepBatch
+from deeplook.app.messages import EpochMessage, ProgressMessage, SnapshotMessage, StatusMessage, StepMessage
 from deeplook.app.models import ModelRegistry, ServingModel
 from deeplook.app.reports import ReportStore
-from deeplook.app.schemas import (
-    EpochMessage,
-    ProgressMessage,
-    RunCreate,
-    RunDetail,
-    RunSummary,
-    SnapshotMessage,
-    StatusMessage,
-    StepMessage,
-)
+from deeplook.app.schemas import RunCreate, RunDetail, RunSummary
 from deeplook.app.series import RunHistory, steps_out
 from deeplook.app.store import RunRecord, Store
-from deeplook.app.views import epoch_out, run_summary
+from deeplook.app.views import run_summary
 from deeplook.engine import inspect, serialize
-from deeplook.engine.config import PRESETS, ConfigError, ModelConfig, OptimizerConfig, TrainConfig
+from deeplook.engine.config import ConfigError, TrainConfig, configure, preset_config
 from deeplook.engine.data import DataError, Dataset
+from deeplook.engine.status import RESUMABLE, Reason, RunStatus
 from deeplook.engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
 
 logger = logging.getLogger("deeplook.runs")
@@ -47,7 +40,6 @@ logger = logging.getLogger("deeplook.runs")
 FLUSH_INTERVAL = 1.0  # seconds between writes of step metrics to the store
 PROGRESS_INTERVAL = 0.1
 LIVE_WEIGHTS_INTERVAL = 1.0  # seconds between copies of the first layer for the live weight images
-RESUMABLE = ("interrupted", "stopped", "failed")
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,25 +57,15 @@ class ActiveRun:
     config: TrainConfig
     control: TrainControl = field(default_factory=TrainControl)
     thread: threading.Thread | None = None
-    status: str = "loading-data"
+    status: RunStatus = RunStatus.LOADING
     history: RunHistory = field(default_factory=RunHistory)
     progress: ProgressMessage | None = None
     live_weights: LiveWeights | None = None
 
 
 def build_config(request: RunCreate) -> TrainConfig:
-    """The preset named in the request with the request's other fields applied over it."""
-    if request.preset not in PRESETS:
-        raise ConfigError(f"unknown preset {request.preset!r}; choose one of {', '.join(PRESETS)}")
-    preset = PRESETS[request.preset]
-    given = request.model_dump(exclude_none=True, exclude={"preset"})
-    model = {k: given.pop(k) for k in ("hidden", "activation", "init", "init_std") if k in given}
-    optimizer = {k: given.pop(k) for k in ("lr", "lr_decay", "momentum") if k in given}
-    if "optimizer" in given:
-        optimizer["name"] = given.pop("optimizer")
-    model_config = ModelConfig(**{**preset.to_dict()["model"], **model})
-    optimizer_config = OptimizerConfig(**{**preset.to_dict()["optimizer"], **optimizer})
-    return preset.replace(model=model_config, optimizer=optimizer_config, **given)
+    """The preset named in the request with the request's settings applied over it."""
+    return configure(preset_config(request.preset), request.overrides())
 
 
 class RunManager:
@@ -116,14 +98,14 @@ class RunManager:
         except ConfigError as error:
             raise Invalid(str(error)) from error
         run_id = secrets.token_hex(6)
-        record = self.store.create_run(run_id, config, request.preset, "loading-data")
+        record = self.store.create_run(run_id, config, request.preset, RunStatus.LOADING, request.name)
         self._launch(record, resume=None, history=RunHistory())
         return run_summary(record)
 
     def pause(self, run_id: str) -> RunSummary:
         run = self._require_active(run_id, "pause")
         run.control.pause()
-        self._set_status(run, "paused")
+        self._set_status(run, RunStatus.PAUSED)
         return self.summary(run_id)
 
     def stop(self, run_id: str) -> ActiveRun:
@@ -137,7 +119,9 @@ class RunManager:
             if not active.control.paused:
                 raise Conflict(f"run {run_id} is {active.status}, not paused")
             active.control.resume()
-            self._set_status(active, "loading-data" if active.status == "loading-data" else "running")
+            self._set_status(
+                active, RunStatus.LOADING if active.status == RunStatus.LOADING else RunStatus.RUNNING
+            )
             return self.summary(run_id)
         record = self._record(run_id)
         if record.status not in RESUMABLE:
@@ -147,7 +131,7 @@ class RunManager:
         self._require_idle()
         checkpoint = await asyncio.to_thread(self._checkpoint_to_resume, record)
         history = await asyncio.to_thread(self._stored_history, run_id)
-        self.store.set_status(run_id, "loading-data")
+        self.store.set_status(run_id, RunStatus.LOADING)
         self._launch(self._record(run_id), resume=checkpoint, history=history)
         return self.summary(run_id)
 
@@ -161,9 +145,9 @@ class RunManager:
             raise Invalid("the checkpoint is of epoch 0: an untrained network cannot serve predictions")
         run_id = secrets.token_hex(6)
         serialize.save(checkpoint, self.models.checkpoint_path(run_id))
-        self.store.create_run(run_id, checkpoint.config, "imported", "completed")
+        self.store.create_run(run_id, checkpoint.config, "imported", RunStatus.COMPLETED)
         self.store.truncate(run_id, checkpoint.epoch, checkpoint.step)
-        self.store.set_status(run_id, "completed", "imported from a checkpoint file")
+        self.store.set_status(run_id, RunStatus.COMPLETED, Reason("imported"))
         self.models.set_current(
             ServingModel(run_id, checkpoint.epoch, None, checkpoint.config.dataset, checkpoint.weights)
         )
@@ -209,7 +193,7 @@ class RunManager:
         series = self.store.steps(record.id)
         return RunDetail(
             **run_summary(record).model_dump(),
-            epochs=[epoch_out(e) for e in self.store.epochs(record.id)],
+            epochs=self.store.epochs(record.id),
             steps=steps_out(
                 series.step, series.epoch, series.loss, series.accuracy, self.settings.step_points
             ),
@@ -257,7 +241,7 @@ class RunManager:
         return checkpoint
 
     def _stored_history(self, run_id: str) -> RunHistory:
-        return RunHistory(self.store.steps(run_id), [epoch_out(e) for e in self.store.epochs(run_id)])
+        return RunHistory(self.store.steps(run_id), self.store.epochs(run_id))
 
     def _launch(self, record: RunRecord, resume: Checkpoint | None, history: RunHistory) -> None:
         run = ActiveRun(record.id, record.config, history=history)
@@ -268,7 +252,7 @@ class RunManager:
         self.hub.publish(StatusMessage(run=run_summary(record)).model_dump_json())
         run.thread.start()
 
-    def _set_status(self, run: ActiveRun, status: str, reason: str = "") -> None:
+    def _set_status(self, run: ActiveRun, status: RunStatus, reason: Reason | None = None) -> None:
         """Record a status change (any thread) and announce it on the loop."""
         self.store.set_status(run.id, status, reason)
         message = StatusMessage(run=self.summary(run.id))
@@ -282,7 +266,7 @@ class RunManager:
 
     def _deliver_status(self, run: ActiveRun, message: StatusMessage) -> None:
         run.status = message.run.status
-        if message.run.status != "loading-data":
+        if message.run.status != RunStatus.LOADING:
             run.progress = None
         self.hub.publish(message.model_dump_json())
 
@@ -311,13 +295,15 @@ class RunManager:
             if resume is None:
                 self._save_report(run, trainer.last_checkpoint, data)
             if not run.control.stopped:
-                self._set_status(run, "paused" if run.control.paused else "running")
+                self._set_status(run, RunStatus.PAUSED if run.control.paused else RunStatus.RUNNING)
             self._train(run, trainer, data)
         except DataError as error:
-            self._set_status(run, "failed", f"the dataset could not be loaded: {error}")
+            self._set_status(run, RunStatus.FAILED, Reason("data_failed", {"error": str(error)}))
         except Exception as error:
             logger.exception("run %s failed", run.id)
-            self._set_status(run, "failed", f"{type(error).__name__}: {error}")
+            self._set_status(
+                run, RunStatus.FAILED, Reason("error", {"error": f"{type(error).__name__}: {error}"})
+            )
         finally:
             self._call(self._finished, run)
 
@@ -379,7 +365,6 @@ class RunManager:
             self._call(self._deliver_steps, run, message)
 
     def _save_report(self, run: ActiveRun, checkpoint: Checkpoint, data: Dataset) -> None:
-        test = checkpoint.test
         report = inspect.epoch_report(
             checkpoint.epoch,
             checkpoint.weights,
@@ -387,8 +372,7 @@ class RunManager:
             data.test_labels,
             checkpoint.gradients,
             checkpoint.update_ratios,
-            test.predictions if test else None,
-            test.confidence if test else None,
+            checkpoint.test,
         )
         self.reports.save(run.id, report)
 
@@ -403,4 +387,4 @@ class RunManager:
                 run.id, checkpoint.epoch, metrics.test_accuracy, run.config.dataset, checkpoint.weights
             )
         )
-        self._call(self._deliver_epoch, run, EpochMessage(run_id=run.id, metrics=epoch_out(metrics)))
+        self._call(self._deliver_epoch, run, EpochMessage(run_id=run.id, metrics=metrics))

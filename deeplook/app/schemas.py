@@ -1,19 +1,42 @@
-"""Request and response bodies of the REST API, and the websocket messages."""
+"""Request and response bodies of the REST API, derived from the engine's registries and types.
+
+The run settings a request may carry come from ``engine.config.SETTINGS``; run configs, epoch
+metrics and layer health are the engine's own dataclasses; statuses are ``engine.status.RunStatus``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from deeplook.engine.config import Activation, DatasetName, Init, OptimizerName
+from deeplook.engine.activations import ACTIVATIONS
+from deeplook.engine.config import DEFAULT_PRESET, PRESETS, SETTINGS, Setting, TrainConfig
+from deeplook.engine.data import DATASETS
+from deeplook.engine.initializers import INITIALIZERS
+from deeplook.engine.inspect import LayerHealth
+from deeplook.engine.optim import OPTIMIZERS
+from deeplook.engine.status import REASONS, STATUSES, RunStatus
+from deeplook.engine.train import EpochMetrics
 
 RUN_ID_PATTERN = r"^[0-9a-f]{12}$"
 RunId = Annotated[str, Field(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
-Status = Literal[
-    "loading-data", "running", "paused", "completed", "stopped", "diverged", "failed", "interrupted"
-]
+DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
+PresetName = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+
+
+def _common(values: set[Any], what: str) -> Any:
+    if len(values) != 1:
+        raise RuntimeError(f"the datasets disagree on {what}: {values}; the predict API needs one")
+    return values.pop()
+
+
+# Every dataset shares one image format; predict accepts it for any model.
+IMAGE_SHAPE: tuple[int, int] = _common({spec.image_shape for spec in DATASETS.values()}, "image shape")
+PIXELS: int = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+MAX_CLASSES = max(spec.classes for spec in DATASETS.values())
+MAX_TEST_SIZE = max(spec.test_size for spec in DATASETS.values())
 
 
 class Strict(BaseModel):
@@ -37,66 +60,53 @@ INVALID: dict[int | str, dict[str, object]] = {
 # -- runs -------------------------------------------------------------------------------------------
 
 
-class RunCreate(Strict):
-    """A preset, with any field given here replacing the preset's value."""
-
-    preset: str = Field("notebook-sgd", description="notebook-sgd, notebook-adam or relu-adam")
-    dataset: DatasetName | None = None
-    hidden: (
-        Annotated[list[Annotated[int, Field(ge=1, le=4096)]], Field(min_length=1, max_length=6)] | None
-    ) = None
-    activation: Activation | None = None
-    init: Init | None = None
-    init_std: Annotated[float, Field(gt=0, le=10)] | None = None
-    optimizer: OptimizerName | None = None
-    lr: (
-        Annotated[float, Field(gt=0, le=1000, description="up to 1000, so divergence can be shown")] | None
-    ) = None
-    lr_decay: Annotated[float, Field(gt=0, le=1)] | None = None
-    momentum: Annotated[float, Field(ge=0, lt=1)] | None = None
-    batch_size: Annotated[int, Field(ge=1, le=60000)] | None = None
-    epochs: Annotated[int, Field(ge=1, le=200)] | None = None
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+def _bounds(setting: Setting) -> dict[str, float]:
+    bounds: dict[str, float] = {}
+    if setting.minimum is not None:
+        bounds["gt" if setting.exclusive_minimum else "ge"] = setting.minimum
+    if setting.maximum is not None:
+        bounds["lt" if setting.exclusive_maximum else "le"] = setting.maximum
+    return bounds
 
 
-class ModelSettings(BaseModel):
-    hidden: list[int]
-    activation: Activation
-    init: Init
-    init_std: float
-    input_size: int
-    classes: int
+def setting_type(setting: Setting) -> Any:
+    """The pydantic type of one run setting, with its bounds and help, None allowed (not given)."""
+    kind: Any
+    if setting.kind == "choice":
+        kind = Literal[setting.choices]
+    elif setting.kind == "integer":
+        kind = Annotated[int, Field(**_bounds(setting))]
+    elif setting.kind == "number":
+        kind = Annotated[float, Field(allow_inf_nan=False, **_bounds(setting))]
+    else:
+        item = Annotated[int, Field(**_bounds(setting))]
+        kind = Annotated[list[item], Field(min_length=1, max_length=setting.max_items)]  # type: ignore[valid-type]
+    return Annotated[kind | None, Field(description=setting.help)]
 
 
-class OptimizerSettings(BaseModel):
-    name: OptimizerName
-    lr: float
-    lr_decay: float
-    momentum: float
-    beta1: float
-    beta2: float
-    eps: float
+if TYPE_CHECKING:
+
+    class RunSettings(Strict):
+        def model_dump(self, **kwargs: Any) -> dict[str, Any]: ...
+
+else:
+    RunSettings = create_model(
+        "RunSettings",
+        __base__=Strict,
+        __doc__="Any run setting; one that is not given keeps the preset's value.",
+        **{name: (setting_type(setting), None) for name, setting in SETTINGS.items()},
+    )
 
 
-class RunConfig(BaseModel):
-    model: ModelSettings
-    optimizer: OptimizerSettings
-    batch_size: int
-    epochs: int
-    seed: int
-    dataset: DatasetName
-    threads: int | None
+class RunCreate(RunSettings):
+    """A preset, with any setting given here replacing the preset's value."""
 
+    preset: PresetName = Field(DEFAULT_PRESET, description="the settings to start from")
+    name: str | None = Field(None, max_length=80, description="what to call the run (default: its settings)")
 
-class EpochOut(BaseModel):
-    epoch: int
-    step: int
-    train_loss: float
-    train_accuracy: float
-    test_loss: float
-    test_accuracy: float
-    seconds: float
-    samples_per_second: float
+    def overrides(self) -> dict[str, Any]:
+        """The settings given, by their names in ``engine.config.SETTINGS``."""
+        return self.model_dump(exclude_none=True, exclude={"preset", "name"})
 
 
 class StepsOut(BaseModel):
@@ -114,10 +124,13 @@ class StepsOut(BaseModel):
 
 class RunSummary(BaseModel):
     id: str
-    status: Status
-    reason: str
+    name: str | None = Field(description="the name it was given, if any")
+    status: RunStatus
+    reason: str = Field(description="why it is in this status, in English ('' when nothing to say)")
+    reason_code: str | None = Field(description="the reason as a stable code (see /api/info reasons)")
+    reason_params: dict[str, str | int | float] = Field(description="the values the reason's text quotes")
     preset: str | None
-    config: RunConfig
+    config: TrainConfig
     dataset: DatasetName
     created_at: float
     started_at: float | None
@@ -131,13 +144,13 @@ class RunSummary(BaseModel):
 
 
 class RunDetail(RunSummary):
-    epochs: list[EpochOut]
+    epochs: list[EpochMetrics]
     steps: StepsOut
 
 
 class RunMetrics(BaseModel):
     run: RunSummary
-    epochs: list[EpochOut]
+    epochs: list[EpochMetrics]
     steps: StepsOut
 
 
@@ -146,7 +159,9 @@ class RunMetrics(BaseModel):
 
 class PixelsOrImage(Strict):
     pixels: list[float] | list[list[float]] | None = Field(
-        None, description="784 values in [0, 1] (row-major), or 28 rows of 28; ink is 1"
+        None,
+        description=f"{PIXELS} values in [0, 1] (row-major), or {IMAGE_SHAPE[0]} rows of "
+        f"{IMAGE_SHAPE[1]}; ink is 1",
     )
     image: str | None = Field(None, description="a PNG or JPEG as base64 or a data URL")
 
@@ -158,9 +173,13 @@ class PixelsOrImage(Strict):
         try:
             array = np.asarray(value, dtype=np.float64)
         except ValueError:
-            raise ValueError("pixels must be 784 numbers or 28 rows of 28 numbers") from None
-        if array.shape not in ((784,), (28, 28)):
-            raise ValueError(f"pixels must be 784 values or 28 rows of 28, got shape {list(array.shape)}")
+            rows, cols = IMAGE_SHAPE
+            raise ValueError(f"pixels must be {PIXELS} numbers or {rows} rows of {cols} numbers") from None
+        if array.shape not in ((PIXELS,), IMAGE_SHAPE):
+            rows, cols = IMAGE_SHAPE
+            raise ValueError(
+                f"pixels must be {PIXELS} values or {rows} rows of {cols}, got shape {list(array.shape)}"
+            )
         flat = array.ravel()
         bad = np.flatnonzero(~np.isfinite(flat))
         if bad.size:
@@ -199,7 +218,7 @@ class Prediction(BaseModel):
     digit: int = Field(description="the winning class index")
     label: str = Field(description="the winning class name")
     probabilities: list[float]
-    pixels: list[float] = Field(description="the 784 values the network saw, row-major")
+    pixels: list[float] = Field(description=f"the {PIXELS} values the network saw, row-major")
 
 
 class PredictResponse(Prediction):
@@ -237,87 +256,143 @@ class Stats(BaseModel):
     active_run: str | None
 
 
+class Choice(BaseModel):
+    """One entry of a registry (an initialiser, an optimizer): its name, label and what it does."""
+
+    name: str
+    label: str
+    description: str
+
+
+class HealthRuleOut(BaseModel):
+    kind: Literal["saturated", "dead"]
+    low: float | None = Field(None, description="saturated: outputs below this are in a flat region")
+    high: float | None = Field(None, description="saturated: outputs above this are in a flat region")
+
+
+class ActivationOut(Choice):
+    formula: str
+    health: HealthRuleOut
+
+
+class DatasetOut(Choice):
+    class_names: list[str]
+    image_shape: tuple[int, int]
+    train_size: int
+    test_size: int
+
+
+class StatusOut(BaseModel):
+    name: RunStatus
+    active: bool
+    resumable: bool
+    description: str
+
+
+class PresetOut(BaseModel):
+    name: str
+    description: str
+    config: TrainConfig
+
+
+class SettingOut(BaseModel):
+    """One run setting: its type, bounds and meaning (the dashboard builds its form from these)."""
+
+    name: str
+    kind: Literal["integer", "number", "choice", "sizes"]
+    help: str
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool
+    exclusive_maximum: bool
+    choices: list[str]
+    max_items: int | None
+    optional: bool
+    advanced: bool
+    applies_when: tuple[str, list[str]] | None
+
+
+class Limits(BaseModel):
+    max_batch: int
+    max_body_bytes: int
+    max_model_bytes: int
+
+
 class Info(BaseModel):
-    """What a client needs to know before it starts."""
+    """What a client needs to know before it starts: every registry and limit of this server."""
 
     version: str
     auth_required: bool
-    presets: dict[str, RunConfig]
-    datasets: list[str]
-    max_batch: int
-    max_body_bytes: int
+    default_preset: str
+    presets: list[PresetOut]
+    settings: list[SettingOut]
+    activations: list[ActivationOut]
+    initializers: list[Choice]
+    optimizers: list[Choice]
+    datasets: list[DatasetOut]
+    statuses: list[StatusOut]
+    reasons: dict[str, str] = Field(description="reason code -> English template with {named} fields")
+    limits: Limits
 
 
-# -- websocket messages (server to client) ----------------------------------------------------------
-
-
-class SnapshotMessage(BaseModel):
-    """First message on connect: the active or latest run with its whole (downsampled) history."""
-
-    type: Literal["snapshot"] = "snapshot"
-    run: RunDetail | None
-    progress: ProgressMessage | None = None
-
-
-class StepMessage(BaseModel):
-    """Steps since the previous message, as columns."""
-
-    type: Literal["step"] = "step"
-    run_id: str
-    step: list[int]
-    epoch: list[int]
-    loss: list[float]
-    accuracy: list[float]
-
-
-class EpochMessage(BaseModel):
-    type: Literal["epoch"] = "epoch"
-    run_id: str
-    metrics: EpochOut
-
-
-class StatusMessage(BaseModel):
-    """A run changed status (or was created); carries the whole summary."""
-
-    type: Literal["status"] = "status"
-    run: RunSummary
-
-
-class ProgressMessage(BaseModel):
-    """Data loading progress of a run in 'loading-data'."""
-
-    type: Literal["progress"] = "progress"
-    run_id: str
-    message: str
-    fraction: float | None
-
-
-class PongMessage(BaseModel):
-    type: Literal["pong"] = "pong"
-
-
-class BatchMessage(BaseModel):
-    """Several messages in one frame, in the order they happened."""
-
-    type: Literal["batch"] = "batch"
-    messages: list[dict[str, object]]
-
-
-class ClientMessage(Strict):
-    """The only frame a client sends: a ping, answered with a pong."""
-
-    type: Literal["ping"]
-
-
-ServerMessage = (
-    SnapshotMessage
-    | StepMessage
-    | EpochMessage
-    | StatusMessage
-    | ProgressMessage
-    | PongMessage
-    | BatchMessage
-)
+def registries() -> dict[str, Any]:
+    """The registry part of ``Info``, from the engine's tables."""
+    return {
+        "default_preset": DEFAULT_PRESET,
+        "presets": [
+            PresetOut(name=p.name, description=p.description, config=p.config) for p in PRESETS.values()
+        ],
+        "settings": [
+            SettingOut(
+                name=s.name,
+                kind=s.kind,
+                help=s.help,
+                minimum=s.minimum,
+                maximum=s.maximum,
+                exclusive_minimum=s.exclusive_minimum,
+                exclusive_maximum=s.exclusive_maximum,
+                choices=list(s.choices),
+                max_items=s.max_items,
+                optional=s.optional,
+                advanced=s.advanced,
+                applies_when=(s.applies_when[0], list(s.applies_when[1])) if s.applies_when else None,
+            )
+            for s in SETTINGS.values()
+        ],
+        "activations": [
+            ActivationOut(
+                name=a.name,
+                label=a.label,
+                description=a.description,
+                formula=a.formula,
+                health=HealthRuleOut(kind=a.health.kind, **vars(a.health)),
+            )
+            for a in ACTIVATIONS.values()
+        ],
+        "initializers": [
+            Choice(name=i.name, label=i.label, description=i.description) for i in INITIALIZERS.values()
+        ],
+        "optimizers": [
+            Choice(name=o.name, label=o.label, description=o.description) for o in OPTIMIZERS.values()
+        ],
+        "datasets": [
+            DatasetOut(
+                name=d.name,
+                label=d.label,
+                description=d.description,
+                class_names=list(d.class_names),
+                image_shape=d.image_shape,
+                train_size=d.train_size,
+                test_size=d.test_size,
+            )
+            for d in DATASETS.values()
+        ],
+        "statuses": [
+            StatusOut(name=status, active=i.active, resumable=i.resumable, description=i.description)
+            for status, i in STATUSES.items()
+        ],
+        "reasons": {code: reason.template for code, reason in REASONS.items()},
+    }
 
 
 # -- look inside ------------------------------------------------------------------------------------
@@ -328,23 +403,13 @@ class HistogramOut(BaseModel):
     counts: list[int]
 
 
-class LayerHealthOut(BaseModel):
-    name: str
-    units: int
-    weight_rms: float
-    gradient_rms: float
-    update_ratio: float = Field(description="norm of the epoch's last update over the norm of the weights")
-    saturated: float = Field(description="fraction of sigmoid/tanh activations in a flat region (probe set)")
-    dead: float = Field(description="fraction of ReLU units that never fire on the probe set")
-
-
 class InspectOut(BaseModel):
     """One epoch's look inside a run (epoch 0 is the initial, random network)."""
 
     run_id: str
     epoch: int
     epochs: list[int] = Field(description="every epoch with a report")
-    layers: list[LayerHealthOut]
+    layers: list[LayerHealth]
     histograms: dict[str, HistogramOut] = Field(description="per array (dense0.W, dense0.b, ...)")
     gradient_histograms: dict[str, HistogramOut]
 

@@ -6,8 +6,10 @@ import itertools
 
 import numpy as np
 
-from deeplook.app.schemas import EpochOut, StepMessage, StepsOut
+from deeplook.app.messages import StepMessage
+from deeplook.app.schemas import StepsOut
 from deeplook.app.store import StepSeries
+from deeplook.engine.train import EpochMetrics
 
 
 def downsample_minmax(y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,12 +60,12 @@ def steps_out(
 class RunHistory:
     """The whole step and epoch history of the run being trained, kept on the event loop."""
 
-    def __init__(self, steps: StepSeries | None = None, epochs: list[EpochOut] | None = None) -> None:
+    def __init__(self, steps: StepSeries | None = None, epochs: list[EpochMetrics] | None = None) -> None:
         self.step: list[int] = steps.step.tolist() if steps else []
         self.epoch: list[int] = steps.epoch.tolist() if steps else []
         self.loss: list[float] = steps.loss.tolist() if steps else []
         self.accuracy: list[float] = steps.accuracy.tolist() if steps else []
-        self.epochs: list[EpochOut] = list(epochs or [])
+        self.epochs: list[EpochMetrics] = list(epochs or [])
 
     def add_steps(self, message: StepMessage) -> None:
         self.step += message.step
@@ -71,7 +73,7 @@ class RunHistory:
         self.loss += message.loss
         self.accuracy += message.accuracy
 
-    def add_epoch(self, metrics: EpochOut) -> None:
+    def add_epoch(self, metrics: EpochMetrics) -> None:
         self.epochs.append(metrics)
 
     def steps_out(self, max_points: int) -> StepsOut:

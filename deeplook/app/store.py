@@ -6,6 +6,7 @@ is one transaction, so a crash leaves the last committed state and never a half-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -19,9 +20,27 @@ from typing import Any
 import numpy as np
 
 from deeplook.engine.config import TrainConfig
+from deeplook.engine.status import ACTIVE, Reason, RunStatus
 from deeplook.engine.train import EpochMetrics, StepMetrics
 
-SCHEMA = """
+
+def columns(kind: type) -> tuple[str, ...]:
+    """A metrics dataclass's fields, in order: the columns of its table."""
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _column_defs(kind: type) -> str:
+    hints = {f.name: f.type for f in dataclasses.fields(kind)}
+    types = {"int": "INTEGER", "float": "REAL"}
+    return ",\n    ".join(
+        f"{name} {types[getattr(hint, '__name__', str(hint))]} NOT NULL" for name, hint in hints.items()
+    )
+
+
+EPOCH_COLUMNS = columns(EpochMetrics)
+STEP_COLUMNS = columns(StepMetrics)
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
     created_at REAL NOT NULL,
@@ -37,36 +56,20 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    step INTEGER NOT NULL,
-    train_loss REAL NOT NULL,
-    train_accuracy REAL NOT NULL,
-    test_loss REAL NOT NULL,
-    test_accuracy REAL NOT NULL,
-    seconds REAL NOT NULL,
-    samples_per_second REAL NOT NULL,
+    {_column_defs(EpochMetrics)},
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    step INTEGER NOT NULL,
-    epoch INTEGER NOT NULL,
-    loss REAL NOT NULL,
-    accuracy REAL NOT NULL,
+    {_column_defs(StepMetrics)},
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
 """
-
-ACTIVE_STATUSES = ("loading-data", "running", "paused")
-EPOCH_COLUMNS = (
-    "epoch",
-    "step",
-    "train_loss",
-    "train_accuracy",
-    "test_loss",
-    "test_accuracy",
-    "seconds",
-    "samples_per_second",
+# Columns added after the first release: added to an older database when it is opened.
+MIGRATIONS = (
+    ("runs", "name", "TEXT"),
+    ("runs", "reason_code", "TEXT"),
+    ("runs", "reason_params", "TEXT NOT NULL DEFAULT '{}'"),
 )
 
 
@@ -76,14 +79,16 @@ class RunRecord:
     created_at: float
     started_at: float | None
     finished_at: float | None
-    status: str
-    reason: str
+    status: RunStatus
+    reason: Reason | None
     preset: str | None
     config: TrainConfig
     epochs_done: int
     steps_done: int
     checkpoint_epoch: int
-    test_accuracy: float | None  # after the last recorded epoch
+    name: str | None
+    test_accuracy: float | None
+    """After the last recorded epoch."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,13 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        for table, column, definition in MIGRATIONS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         with self._lock:
@@ -136,26 +148,36 @@ class Store:
 
     # -- runs ---------------------------------------------------------------------------------------
 
-    def create_run(self, run_id: str, config: TrainConfig, preset: str | None, status: str) -> RunRecord:
+    def create_run(
+        self,
+        run_id: str,
+        config: TrainConfig,
+        preset: str | None,
+        status: RunStatus,
+        name: str | None = None,
+    ) -> RunRecord:
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO runs (id, created_at, status, preset, config) VALUES (?, ?, ?, ?, ?)",
-                (run_id, time.time(), status, preset, config.to_json()),
+                "INSERT INTO runs (id, created_at, status, preset, config, name) VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, time.time(), status, preset, config.to_json(), name),
             )
         run = self.get_run(run_id)
         assert run is not None
         return run
 
-    def set_status(self, run_id: str, status: str, reason: str = "") -> None:
+    def set_status(self, run_id: str, status: RunStatus, reason: Reason | None = None) -> None:
         """Record a status; entering 'running' stamps started_at once, a final status finished_at."""
         now = time.time()
-        final = status not in ACTIVE_STATUSES
+        final = status not in ACTIVE
+        text, code, params = (
+            (reason.text, reason.code, json.dumps(reason.params)) if reason else ("", None, "{}")
+        )
         with self._transaction() as db:
             db.execute(
-                "UPDATE runs SET status = ?, reason = ?,"
+                "UPDATE runs SET status = ?, reason = ?, reason_code = ?, reason_params = ?,"
                 " started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ? END),"
                 " finished_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?",
-                (status, reason, status, now, final, now, run_id),
+                (status, text, code, params, status, now, final, now, run_id),
             )
 
     def get_run(self, run_id: str) -> RunRecord | None:
@@ -171,13 +193,15 @@ class Store:
 
     def mark_interrupted(self) -> list[str]:
         """After a restart: runs that were active when the process died are 'interrupted'."""
-        marks = ",".join("?" * len(ACTIVE_STATUSES))
+        active = sorted(ACTIVE)
+        marks = ",".join("?" * len(active))
+        reason = Reason("server_stopped")
         with self._transaction() as db:
-            rows = db.execute(f"SELECT id FROM runs WHERE status IN ({marks})", ACTIVE_STATUSES).fetchall()
+            rows = db.execute(f"SELECT id FROM runs WHERE status IN ({marks})", active).fetchall()
             db.execute(
-                f"UPDATE runs SET status = 'interrupted', reason = 'the server stopped during training',"
+                f"UPDATE runs SET status = ?, reason = ?, reason_code = ?, reason_params = '{{}}',"
                 f" finished_at = ? WHERE status IN ({marks})",
-                (time.time(), *ACTIVE_STATUSES),
+                (RunStatus.INTERRUPTED, reason.text, reason.code, time.time(), *active),
             )
         return [row[0] for row in rows]
 
@@ -225,7 +249,7 @@ class Store:
 
     def steps(self, run_id: str) -> StepSeries:
         rows = self._query(
-            "SELECT step, epoch, loss, accuracy FROM steps WHERE run_id = ? ORDER BY step", (run_id,)
+            f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE run_id = ? ORDER BY step", (run_id,)
         )
         table = np.array(rows, dtype=np.float64).reshape(-1, 4)
         return StepSeries(
@@ -244,20 +268,38 @@ class Store:
 
 
 _RUN_COLUMNS = (
-    "id, created_at, started_at, finished_at, status, reason, preset, config,"
-    " epochs_done, steps_done, checkpoint_epoch,"
+    "id, created_at, started_at, finished_at, status, reason, reason_code, reason_params, preset, config,"
+    " epochs_done, steps_done, checkpoint_epoch, name,"
     " (SELECT test_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1)"
 )
 
 
 def _run(row: tuple[Any, ...]) -> RunRecord:
-    values = list(row)
-    values[7] = TrainConfig.from_dict(json.loads(values[7]))
-    return RunRecord(*values)
+    run_id, created, started, finished, status, text, code, params, preset, config, *rest = row
+    reason = Reason(code, json.loads(params)) if code else None
+    if reason is None and text:  # a database from before reason codes
+        reason = Reason("error", {"error": text})
+    epochs_done, steps_done, checkpoint_epoch, name, accuracy = rest
+    return RunRecord(
+        run_id,
+        created,
+        started,
+        finished,
+        RunStatus(status),
+        reason,
+        preset,
+        TrainConfig.from_dict(json.loads(config)),
+        epochs_done,
+        steps_done,
+        checkpoint_epoch,
+        name,
+        accuracy,
+    )
 
 
 def _insert_steps(db: sqlite3.Connection, run_id: str, steps: list[StepMetrics]) -> None:
     db.executemany(
-        "INSERT OR REPLACE INTO steps (run_id, step, epoch, loss, accuracy) VALUES (?, ?, ?, ?, ?)",
-        [(run_id, s.step, s.epoch, s.loss, s.accuracy) for s in steps],
+        f"INSERT OR REPLACE INTO steps (run_id, {', '.join(STEP_COLUMNS)})"
+        f" VALUES (?, {', '.join('?' * len(STEP_COLUMNS))})",
+        [(run_id, *(getattr(s, c) for c in STEP_COLUMNS)) for s in steps],
     )

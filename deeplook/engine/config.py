@@ -1,16 +1,27 @@
-"""Run configuration: the network, the optimizer, the schedule, and the named presets."""
+"""Run configuration: the network, the optimizer, the schedule, every setting a run can be given, and
+the named presets.
+
+``SETTINGS`` is the one table of what a learner or a script may choose for a run: its name, where it
+lives in ``TrainConfig``, its type and bounds, and one line of help. The config dataclasses validate
+themselves against it, ``configure`` applies overrides over a preset with it, and the REST schema,
+the command line and the dashboard's form are all built from it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from types import MappingProxyType
+from typing import Any, Literal
 
-Activation = Literal["sigmoid", "tanh", "relu"]
-Init = Literal["normal", "glorot", "he"]
-OptimizerName = Literal["sgd", "adam"]
-DatasetName = Literal["mnist", "fashion-mnist"]
+from deeplook.engine.activations import ACTIVATIONS
+from deeplook.engine.data.specs import DATASETS
+from deeplook.engine.initializers import INITIALIZERS
+from deeplook.engine.optim import OPTIMIZERS
 
 
 class ConfigError(ValueError):
@@ -22,22 +33,23 @@ class ModelConfig:
     """An MLP ``input -> hidden... -> classes`` with one activation for every hidden layer."""
 
     hidden: tuple[int, ...] = (50,)
-    activation: Activation = "sigmoid"
-    init: Init = "normal"
+    """Units per hidden layer."""
+    activation: str = "sigmoid"
+    init: str = "normal"
     init_std: float = 0.01
     input_size: int = 784
+    """Values per input image (from the dataset)."""
     classes: int = 10
+    """Output units, one per class (from the dataset)."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        _validate(self, "model")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        _check_choice("activation", self.activation, Activation)
-        _check_choice("init", self.init, Init)
-        if not self.hidden:
-            raise ConfigError("the network needs at least one hidden layer")
-        if any(h < 1 for h in self.hidden):
-            raise ConfigError(f"hidden sizes must be >= 1, got {list(self.hidden)}")
-        if self.init_std <= 0:
-            raise ConfigError(f"init_std must be > 0, got {self.init_std}")
+        if self.input_size < 1 or self.classes < 2:
+            raise ConfigError(
+                f"a network needs inputs and two classes, got {self.input_size}, {self.classes}"
+            )
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -51,7 +63,7 @@ class OptimizerConfig:
     The learning rate of epoch ``e`` (1-based) is ``lr * lr_decay ** (e - 1)``.
     """
 
-    name: OptimizerName = "sgd"
+    name: str = "sgd"
     lr: float = 0.1
     lr_decay: float = 1.0
     momentum: float = 0.0
@@ -60,17 +72,7 @@ class OptimizerConfig:
     eps: float = 1e-7
 
     def __post_init__(self) -> None:
-        _check_choice("optimizer", self.name, OptimizerName)
-        if not self.lr > 0:
-            raise ConfigError(f"learning rate must be > 0, got {self.lr}")
-        if not 0 < self.lr_decay <= 1:
-            raise ConfigError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
-        if not 0 <= self.momentum < 1:
-            raise ConfigError(f"momentum must be in [0, 1), got {self.momentum}")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
-            raise ConfigError(f"Adam betas must be in [0, 1), got {self.beta1}, {self.beta2}")
-        if not self.eps > 0:
-            raise ConfigError(f"eps must be > 0, got {self.eps}")
+        _validate(self, "optimizer")
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,23 @@ class TrainConfig:
     batch_size: int = 100
     epochs: int = 15
     seed: int = 0
-    dataset: DatasetName = "mnist"
+    dataset: str = "mnist"
     threads: int | None = None
+    """BLAS threads at most (None: chosen from the layer sizes)."""
 
     def __post_init__(self) -> None:
-        _check_choice("dataset", self.dataset, DatasetName)
-        if self.batch_size < 1:
-            raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
-        if self.threads is not None and self.threads < 1:
-            raise ConfigError(f"threads must be >= 1, got {self.threads}")
+        _validate(self, "")
+        spec = DATASETS[self.dataset]
+        if (self.model.input_size, self.model.classes) != (spec.pixels, spec.classes):
+            raise ConfigError(
+                f"a {self.dataset} network takes {spec.pixels} inputs and has {spec.classes} classes; "
+                f"this one has {self.model.input_size} and {self.model.classes}"
+            )
+        if self.batch_size > spec.train_size:
+            raise ConfigError(
+                f"batch_size must be at most {spec.train_size:,} ({self.dataset}'s training images), "
+                f"got {self.batch_size:,}"
+            )
 
     @property
     def blas_threads(self) -> int:
@@ -103,6 +109,9 @@ class TrainConfig:
             return self.threads
         return 1 if max(self.model.hidden, default=0) <= 128 else 2
 
+    def steps_per_epoch(self) -> int:
+        return math.ceil(DATASETS[self.dataset].train_size / self.batch_size)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -110,47 +119,335 @@ class TrainConfig:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Rebuild from ``to_dict`` output; unknown keys are an error, not silently dropped."""
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """Rebuild from ``to_dict`` output; unknown keys or wrong types are a ``ConfigError``."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"a run config must be an object, got {type(data).__name__}")
         try:
             values = dict(data)
-            model = ModelConfig(**values.pop("model", {}))
-            optimizer = OptimizerConfig(**values.pop("optimizer", {}))
-            return cls(model=model, optimizer=optimizer, **values)
-        except TypeError as error:
+            model, optimizer = values.pop("model", {}), values.pop("optimizer", {})
+            if not isinstance(model, Mapping) or not isinstance(optimizer, Mapping):
+                raise ConfigError("a run config's model and optimizer must be objects")
+            return cls(model=ModelConfig(**model), optimizer=OptimizerConfig(**optimizer), **values)
+        except (TypeError, ValueError) as error:
+            if isinstance(error, ConfigError):
+                raise
             raise ConfigError(f"invalid run config: {error}") from error
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _check_choice(what: str, value: str, choices: Any) -> None:
-    allowed = get_args(choices)
-    if value not in allowed:
-        raise ConfigError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+# -- the settings table -------------------------------------------------------------------------------
+
+Kind = Literal["integer", "number", "choice", "sizes"]
 
 
-PRESETS: dict[str, TrainConfig] = {
-    # The notebook's NumPy network: 784-50-10 sigmoid, N(0, 0.01^2) weights, SGD 0.1, batch 100.
-    "notebook-sgd": TrainConfig(
-        model=ModelConfig(hidden=(50,), activation="sigmoid", init="normal", init_std=0.01),
-        optimizer=OptimizerConfig(name="sgd", lr=0.1),
-        batch_size=100,
-        epochs=15,
-    ),
-    # The notebook's Keras network: the same shape, Glorot uniform init, Adam 1e-3, batch 32.
-    "notebook-adam": TrainConfig(
-        model=ModelConfig(hidden=(50,), activation="sigmoid", init="glorot"),
-        optimizer=OptimizerConfig(name="adam", lr=1e-3),
-        batch_size=32,
-        epochs=10,
-    ),
-    # A stronger net: two ReLU layers with He init, Adam with a decaying learning rate.
-    "relu-adam": TrainConfig(
-        model=ModelConfig(hidden=(256, 128), activation="relu", init="he"),
-        optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
-        batch_size=128,
-        epochs=20,
-    ),
-}
+@dataclass(frozen=True)
+class Setting:
+    """One thing a run can be told: where it lives, what it may be, and what it means."""
+
+    name: str
+    """The flat name REST, the command line and the dashboard use."""
+    section: Literal["", "model", "optimizer"]
+    """The part of ``TrainConfig`` that holds it ("" for the top level)."""
+    field: str
+    kind: Kind
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    choices: tuple[str, ...] = ()
+    max_items: int | None = None
+    """For sizes: at most this many numbers (each within minimum..maximum)."""
+    optional: bool = False
+    """None is allowed (and means: chosen automatically)."""
+    advanced: bool = False
+    """Shown under "More settings"."""
+    applies_when: tuple[str, tuple[str, ...]] | None = None
+    """(another setting, its values) for which this one has an effect."""
+
+    def check(self, value: Any) -> None:
+        """Raise ``ConfigError`` saying what was expected and what arrived."""
+        if value is None:
+            if not self.optional:
+                raise ConfigError(f"{self.name} is required")
+            return
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ConfigError(f"{self.name} must be one of {', '.join(self.choices)}; got {value!r}")
+            return
+        if self.kind == "sizes":
+            if not isinstance(value, tuple) or not value:
+                raise ConfigError(f"{self.name} must hold at least one number, got {value!r}")
+            if self.max_items is not None and len(value) > self.max_items:
+                raise ConfigError(f"{self.name} holds at most {self.max_items} numbers, got {len(value)}")
+            for item in value:
+                self._check_number(item, f"each of {self.name}", integer=True)
+            return
+        self._check_number(value, self.name, integer=self.kind == "integer")
+
+    def _check_number(self, value: Any, what: str, integer: bool) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{what} must be a number, got {value!r}")
+        number = float(value)
+        if not math.isfinite(number) or not self.contains(number):
+            raise ConfigError(f"{what} must be {self.bounds_text()}, got {value!r}")
+        if integer and not number.is_integer():
+            raise ConfigError(f"{what} must be a whole number, got {value!r}")
+
+    def contains(self, value: float) -> bool:
+        low, high = self.minimum, self.maximum
+        if low is not None and (value <= low if self.exclusive_minimum else value < low):
+            return False
+        return high is None or not (value >= high if self.exclusive_maximum else value > high)
+
+    def bounds_text(self) -> str:
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"{'>' if self.exclusive_minimum else '>='} {self.minimum:g}")
+        if self.maximum is not None:
+            parts.append(f"{'<' if self.exclusive_maximum else '<='} {self.maximum:g}")
+        return " and ".join(parts) or "a number"
+
+    def get(self, config: TrainConfig) -> Any:
+        holder = getattr(config, self.section) if self.section else config
+        return getattr(holder, self.field)
+
+
+def _applies_to_optimizers(setting: str) -> tuple[str, tuple[str, ...]]:
+    return "optimizer", tuple(name for name, spec in OPTIMIZERS.items() if setting in spec.settings)
+
+
+def _settings() -> tuple[Setting, ...]:
+    largest_train_set = max(spec.train_size for spec in DATASETS.values())
+    return (
+        Setting("dataset", "", "dataset", "choice", "the images to learn", choices=tuple(DATASETS)),
+        Setting(
+            "hidden",
+            "model",
+            "hidden",
+            "sizes",
+            "units per hidden layer, e.g. 256, 128",
+            minimum=1,
+            maximum=4096,
+            max_items=6,
+        ),
+        Setting(
+            "activation",
+            "model",
+            "activation",
+            "choice",
+            "the hidden layers' activation function",
+            choices=tuple(ACTIVATIONS),
+        ),
+        Setting(
+            "init",
+            "model",
+            "init",
+            "choice",
+            "how the weights start",
+            choices=tuple(INITIALIZERS),
+            advanced=True,
+        ),
+        Setting(
+            "init_std",
+            "model",
+            "init_std",
+            "number",
+            "σ of the normal initial weights",
+            minimum=0,
+            maximum=10,
+            exclusive_minimum=True,
+            advanced=True,
+            applies_when=("init", tuple(name for name, init in INITIALIZERS.items() if init.uses_std)),
+        ),
+        Setting(
+            "optimizer", "optimizer", "name", "choice", "how weights are updated", choices=tuple(OPTIMIZERS)
+        ),
+        Setting(
+            "lr",
+            "optimizer",
+            "lr",
+            "number",
+            "learning rate: the size of each step (up to 1000, so divergence can be shown)",
+            minimum=0,
+            maximum=1000,
+            exclusive_minimum=True,
+        ),
+        Setting(
+            "lr_decay",
+            "optimizer",
+            "lr_decay",
+            "number",
+            "factor applied to the learning rate after each epoch",
+            minimum=0,
+            maximum=1,
+            exclusive_minimum=True,
+            advanced=True,
+        ),
+        Setting(
+            "momentum",
+            "optimizer",
+            "momentum",
+            "number",
+            "share of the previous step kept in the next (SGD)",
+            minimum=0,
+            maximum=1,
+            exclusive_maximum=True,
+            advanced=True,
+            applies_when=_applies_to_optimizers("momentum"),
+        ),
+        Setting(
+            "beta1",
+            "optimizer",
+            "beta1",
+            "number",
+            "Adam: decay of the running mean of gradients",
+            minimum=0,
+            maximum=1,
+            exclusive_maximum=True,
+            advanced=True,
+            applies_when=_applies_to_optimizers("beta1"),
+        ),
+        Setting(
+            "beta2",
+            "optimizer",
+            "beta2",
+            "number",
+            "Adam: decay of the running mean of squared gradients",
+            minimum=0,
+            maximum=1,
+            exclusive_maximum=True,
+            advanced=True,
+            applies_when=_applies_to_optimizers("beta2"),
+        ),
+        Setting(
+            "eps",
+            "optimizer",
+            "eps",
+            "number",
+            "Adam: added to the root mean square so no step divides by zero",
+            minimum=0,
+            maximum=1,
+            exclusive_minimum=True,
+            advanced=True,
+            applies_when=_applies_to_optimizers("eps"),
+        ),
+        Setting(
+            "batch_size",
+            "",
+            "batch_size",
+            "integer",
+            "training images per step",
+            minimum=1,
+            maximum=largest_train_set,
+        ),
+        Setting("epochs", "", "epochs", "integer", "passes over the training set", minimum=1, maximum=1000),
+        Setting(
+            "seed",
+            "",
+            "seed",
+            "integer",
+            "random seed: the same seed gives the same run",
+            minimum=0,
+            maximum=2**32 - 1,
+        ),
+        Setting(
+            "threads",
+            "",
+            "threads",
+            "integer",
+            "BLAS threads at most (default: chosen from the layer sizes)",
+            minimum=1,
+            maximum=64,
+            optional=True,
+            advanced=True,
+        ),
+    )
+
+
+SETTINGS: Mapping[str, Setting] = MappingProxyType({s.name: s for s in _settings()})
+
+
+def _validate(holder: object, section: str) -> None:
+    for setting in SETTINGS.values():
+        if setting.section == section:
+            setting.check(getattr(holder, setting.field))
+
+
+def configure(base: TrainConfig, overrides: Mapping[str, Any]) -> TrainConfig:
+    """``base`` with every setting in ``overrides`` (flat names, see ``SETTINGS``) applied over it;
+    None values are ignored. The network's input size and class count follow the dataset."""
+    unknown = sorted(set(overrides) - set(SETTINGS))
+    if unknown:
+        raise ConfigError(f"unknown settings {unknown}; known: {', '.join(SETTINGS)}")
+    changes: dict[str, dict[str, Any]] = {"": {}, "model": {}, "optimizer": {}}
+    for name, value in overrides.items():
+        if value is not None:
+            setting = SETTINGS[name]
+            changes[setting.section][setting.field] = tuple(value) if setting.kind == "sizes" else value
+    dataset = changes[""].get("dataset", base.dataset)
+    SETTINGS["dataset"].check(dataset)
+    spec = DATASETS[dataset]
+    model = dataclasses.replace(base.model, **changes["model"], input_size=spec.pixels, classes=spec.classes)
+    optimizer = dataclasses.replace(base.optimizer, **changes["optimizer"])
+    return dataclasses.replace(base, model=model, optimizer=optimizer, **changes[""])
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    config: TrainConfig
+
+
+PRESETS: Mapping[str, Preset] = MappingProxyType(
+    {
+        preset.name: preset
+        for preset in (
+            Preset(
+                "notebook-sgd",
+                "The notebook's NumPy network: 784-50-10 sigmoid, N(0, 0.01²) weights, plain SGD 0.1, "
+                "batch 100.",
+                TrainConfig(
+                    model=ModelConfig(hidden=(50,), activation="sigmoid", init="normal", init_std=0.01),
+                    optimizer=OptimizerConfig(name="sgd", lr=0.1),
+                    batch_size=100,
+                    epochs=15,
+                ),
+            ),
+            Preset(
+                "notebook-adam",
+                "The notebook's Keras network: the same shape, Glorot uniform weights, Adam 1e-3, batch 32.",
+                TrainConfig(
+                    model=ModelConfig(hidden=(50,), activation="sigmoid", init="glorot"),
+                    optimizer=OptimizerConfig(name="adam", lr=1e-3),
+                    batch_size=32,
+                    epochs=10,
+                ),
+            ),
+            Preset(
+                "relu-adam",
+                "A stronger net: two ReLU layers (256, 128), He weights, Adam with a learning rate that "
+                "decays each epoch.",
+                TrainConfig(
+                    model=ModelConfig(hidden=(256, 128), activation="relu", init="he"),
+                    optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
+                    batch_size=128,
+                    epochs=20,
+                ),
+            ),
+        )
+    }
+)
 DEFAULT_PRESET = "notebook-sgd"
+
+
+def preset_config(name: str) -> TrainConfig:
+    """The config of a named preset; ``ConfigError`` naming the known ones otherwise."""
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return preset.config

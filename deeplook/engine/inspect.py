@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from deeplook.engine.activations import ACTIVATIONS
+from deeplook.engine.documented import PYDANTIC_CONFIG
+from deeplook.engine.evaluation import Evaluation, evaluate, scale_pixels
 from deeplook.engine.layers import Array
 from deeplook.engine.losses import softmax
 from deeplook.engine.model import Weights, parameter_names
@@ -61,22 +65,25 @@ def first_layer_images(weights: Weights, side: int = 28) -> Array:
 
 # -- per-epoch views of a run ------------------------------------------------------------------------
 
-PROBE_SIZE = 1000  # test images whose hidden activations measure saturation and dead units
-SIGMOID_SATURATED = 0.05  # y < 0.05 or y > 0.95: the gradient y(1 - y) is below a fifth of its peak
-TANH_SATURATED = 0.9  # |y| > 0.9: the gradient 1 - y^2 is below a fifth of its peak
+PROBE_SIZE = 1000
+"""Test images whose hidden activations measure saturation and dead units."""
 
 
 @dataclass(frozen=True)
 class LayerHealth:
     """How a dense layer is doing: weight scale, last update size, and its units' activity."""
 
+    __pydantic_config__: ClassVar = PYDANTIC_CONFIG
     name: str
     units: int
     weight_rms: float
     gradient_rms: float
-    update_ratio: float  # ||step|| / ||W|| of the epoch's last step
-    saturated: float  # fraction of (unit, probe image) activations in a flat part of sigmoid/tanh
-    dead: float  # fraction of units that never activate on the probe images (ReLU)
+    update_ratio: float
+    """Norm of the epoch's last update over the norm of the weights (healthy around 1e-3)."""
+    saturated: float
+    """Share of (probe image, unit) activations in a flat region of a squashing activation."""
+    dead: float
+    """Share of units of a ReLU-like activation whose input is never positive on the probe images."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,21 +134,19 @@ def examples(
 def layer_health(
     weights: Weights, gradients: tuple[Array, ...], update_ratios: tuple[float, ...], probe: Array
 ) -> list[LayerHealth]:
-    """Health of each dense layer, measured on the float32 ``probe`` images."""
-    activation = weights.config.activation
-    outputs = weights.activations(probe)
+    """Health of each dense layer, measured on the float32 ``probe`` images by the activation's own
+    rule (saturated share for squashing functions, dead units for ReLU-like ones)."""
+    rule = ACTIVATIONS[weights.config.activation].health
+    network = weights.network()
+    network.forward(probe)
     health = []
     for i, (W, _) in enumerate(weights.layers):
-        hidden = i < len(weights.layers) - 1
         saturated, dead = 0.0, 0.0
-        if hidden:
-            out = outputs[i]
-            if activation == "sigmoid":
-                saturated = float(np.mean((out < SIGMOID_SATURATED) | (out > 1 - SIGMOID_SATURATED)))
-            elif activation == "tanh":
-                saturated = float(np.mean(np.abs(out) > TANH_SATURATED))
-            else:
-                dead = float(np.mean(~(out > 0).any(axis=0)))
+        if i < len(network.activations):
+            layer = network.activations[i]
+            assert layer.x is not None and layer.y is not None
+            share = rule.share(layer.x, layer.y)
+            saturated, dead = (share, 0.0) if rule.kind == "saturated" else (0.0, share)
         grad = gradients[2 * i] if gradients else np.zeros_like(W)
         health.append(
             LayerHealth(
@@ -164,29 +169,22 @@ def epoch_report(
     test_labels: Array,
     gradients: tuple[Array, ...] = (),
     update_ratios: tuple[float, ...] = (),
-    predictions: Array | None = None,
-    confidence: Array | None = None,
+    test: Evaluation | None = None,
 ) -> EpochReport:
-    """The look-inside views of one epoch; predictions are computed when not given."""
-    if predictions is None or confidence is None:
-        probs = np.concatenate(
-            [
-                weights.predict_proba(test_images[i : i + 10_000] / np.float32(255))
-                for i in range(0, len(test_images), 10_000)
-            ]
-        )
-        predictions = probs.argmax(axis=1).astype(np.uint8)
-        confidence = probs.max(axis=1).astype(np.float32)
-    probe = test_images[:PROBE_SIZE] / np.float32(255)
+    """The look-inside views of one epoch; ``test`` is the test set's evaluation by this epoch's model
+    (evaluated here when not given)."""
+    if test is None:
+        test = evaluate(weights, test_images, test_labels)
+    probe = scale_pixels(test_images[:PROBE_SIZE])
     return EpochReport(
         epoch=epoch,
         first_layer=np.ascontiguousarray(weights.arrays[0].T),
         histograms=parameter_histograms(weights),
         gradient_histograms=gradient_histograms(weights, gradients) if gradients else {},
         layers=layer_health(weights, gradients, update_ratios, probe),
-        confusion=confusion_matrix(test_labels, predictions, weights.config.classes),
-        predictions=predictions,
-        confidence=confidence,
+        confusion=confusion_matrix(test_labels, test.predictions, weights.config.classes),
+        predictions=test.predictions,
+        confidence=test.confidence,
     )
 
 

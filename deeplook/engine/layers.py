@@ -2,26 +2,28 @@
 
 Contract: ``forward(x)`` returns the output; ``backward(dout)`` fills the parameters' gradients and
 returns ``dx``; ``dout`` is never modified. Arrays are float32 on the training path; the same code runs
-in float64 for gradient checks.
+in float64 for gradient checks. What a layer keeps (its input ``x``, an activation's output ``y``) is
+public, so the step-by-step trace can show the numbers training used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-Array = np.ndarray
+from deeplook.engine.activations import ActivationSpec, Array
+
+__all__ = ["Activation", "Array", "Dense", "Layer", "Parameter"]
 
 
 @dataclass(eq=False)
 class Parameter:
-    """A trainable array and its gradient, updated in place by an optimizer."""
+    """A trainable array and its gradient (None in a network that only predicts)."""
 
     name: str
     value: Array
-    grad: Array
+    grad: Array | None
 
     @classmethod
     def of(cls, name: str, value: Array) -> Parameter:
@@ -29,29 +31,11 @@ class Parameter:
         return cls(name, value, np.zeros_like(value))
 
 
-def sigmoid(x: Array) -> Array:
-    """Logistic function as ``(1 + tanh(x/2)) / 2``: no overflow for large ``|x|``."""
-    out = np.multiply(x, 0.5)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
-def relu(x: Array) -> Array:
-    """``max(x, 0)`` in the input's dtype."""
-    return np.maximum(x, 0.0, dtype=x.dtype)
-
-
-ACTIVATION_FUNCTIONS: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": sigmoid,
-    "tanh": np.tanh,
-    "relu": relu,
-}
-
-
 class Layer:
     """Base class: a differentiable function of a batch ``x`` of shape (batch, features)."""
+
+    x: Array | None = None
+    """The input of the last forward pass."""
 
     def forward(self, x: Array) -> Array:
         raise NotImplementedError
@@ -62,14 +46,23 @@ class Layer:
     def parameters(self) -> list[Parameter]:
         return []
 
+    def _input(self) -> Array:
+        if self.x is None:
+            raise RuntimeError("backward called before forward")
+        return self.x
+
 
 class Dense(Layer):
     """Affine map ``x @ W + b``."""
 
-    def __init__(self, W: Array, b: Array, name: str = "dense") -> None:
-        self.W = Parameter.of(f"{name}.W", W)
-        self.b = Parameter.of(f"{name}.b", b)
-        self._x: Array | None = None
+    def __init__(self, W: Parameter, b: Parameter) -> None:
+        self.W = W
+        self.b = b
+
+    @classmethod
+    def of(cls, W: Array, b: Array, name: str = "dense") -> Dense:
+        """A layer that owns its arrays and zero gradients."""
+        return cls(Parameter.of(f"{name}.W", W), Parameter.of(f"{name}.b", b))
 
     @property
     def in_features(self) -> int:
@@ -80,17 +73,17 @@ class Dense(Layer):
         return int(self.W.value.shape[1])
 
     def forward(self, x: Array) -> Array:
-        self._x = x
+        self.x = x
         out: Array = x @ self.W.value
         out += self.b.value
         return out
 
     def backward_params(self, dout: Array) -> None:
-        """Fill dW and db only; the first layer of a network needs no dx."""
-        if self._x is None:
-            raise RuntimeError("backward called before forward")
-        np.matmul(self._x.T, dout, out=self.W.grad)
-        np.sum(dout, axis=0, out=self.b.grad)
+        """Fill ``dW = xᵀ dout`` and ``db = Σ dout`` (rows summed); the first layer needs no ``dx``."""
+        x = self._input()
+        if self.W.grad is not None and self.b.grad is not None:
+            np.matmul(x.T, dout, out=self.W.grad)
+            np.sum(dout, axis=0, out=self.b.grad)
 
     def backward(self, dout: Array) -> Array:
         self.backward_params(dout)
@@ -101,59 +94,25 @@ class Dense(Layer):
         return [self.W, self.b]
 
 
-class Sigmoid(Layer):
-    """Logistic function; its gradient is ``y (1 - y)``."""
+class Activation(Layer):
+    """An element-wise activation from the registry; ``dx = f'(x) ⊙ dout``."""
 
-    def __init__(self) -> None:
-        self._out: Array | None = None
+    def __init__(self, spec: ActivationSpec) -> None:
+        self.spec = spec
+        self.y: Array | None = None
 
     def forward(self, x: Array) -> Array:
-        self._out = sigmoid(x)
-        return self._out
+        self.x = x
+        self.y = self.spec.forward(x)
+        return self.y
+
+    def local_derivative(self) -> Array:
+        """``f'(x)`` at the last forward pass's input."""
+        x = self._input()
+        assert self.y is not None
+        return self.spec.derivative(x, self.y)
 
     def backward(self, dout: Array) -> Array:
-        if self._out is None:
-            raise RuntimeError("backward called before forward")
-        y = self._out
-        dx = np.subtract(1.0, y, dtype=y.dtype)
-        dx *= y
+        dx = self.local_derivative()
         dx *= dout
         return dx
-
-
-class Tanh(Layer):
-    """Hyperbolic tangent."""
-
-    def __init__(self) -> None:
-        self._out: Array | None = None
-
-    def forward(self, x: Array) -> Array:
-        self._out = np.tanh(x)
-        return self._out
-
-    def backward(self, dout: Array) -> Array:
-        if self._out is None:
-            raise RuntimeError("backward called before forward")
-        dx = np.square(self._out)
-        np.subtract(1.0, dx, out=dx)
-        dx *= dout
-        return dx
-
-
-class ReLU(Layer):
-    """Rectified linear unit, ``max(x, 0)``; the gradient at 0 is taken as 0."""
-
-    def __init__(self) -> None:
-        self._mask: Array | None = None
-
-    def forward(self, x: Array) -> Array:
-        self._mask = x > 0
-        return relu(x)
-
-    def backward(self, dout: Array) -> Array:
-        if self._mask is None:
-            raise RuntimeError("backward called before forward")
-        return np.multiply(dout, self._mask, dtype=dout.dtype)
-
-
-ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}

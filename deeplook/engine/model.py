@@ -1,4 +1,8 @@
-"""The multilayer perceptron: built from a config, trained in place, served from frozen weights."""
+"""The multilayer perceptron: built from a config, trained in place, served from frozen weights.
+
+There is one forward pass, ``Network.forward`` over the layers; a network that trains (``MLP``) and one
+built over frozen weights to predict or to be looked inside (``Weights.network``) share it.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.config import ModelConfig
-from deeplook.engine.layers import ACTIVATION_FUNCTIONS, ACTIVATIONS, Array, Dense, Layer, Parameter
+from deeplook.engine.initializers import INITIALIZERS
+from deeplook.engine.layers import Activation, Array, Dense, Layer, Parameter
 from deeplook.engine.losses import softmax
 
 
 def init_weights(config: ModelConfig, rng: np.random.Generator, dtype: type = np.float32) -> list[Array]:
     """Initial arrays ``[W0, b0, W1, b1, ...]``; biases start at zero."""
+    sample = INITIALIZERS[config.init].sample
     arrays: list[Array] = []
-    sizes = config.sizes
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        if config.init == "normal":
-            W = rng.standard_normal((fan_in, fan_out)) * config.init_std
-        elif config.init == "glorot":
-            limit = np.sqrt(6.0 / (fan_in + fan_out))
-            W = rng.uniform(-limit, limit, (fan_in, fan_out))
-        else:  # he
-            W = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+    for fan_in, fan_out in itertools.pairwise(config.sizes):
+        W = sample(rng, fan_in, fan_out, config.init_std)
         arrays += [W.astype(dtype), np.zeros(fan_out, dtype)]
     return arrays
 
@@ -60,22 +60,22 @@ class Weights:
         """``[(W, b), ...]`` per dense layer."""
         return list(zip(self.arrays[0::2], self.arrays[1::2], strict=True))
 
+    def network(self) -> Network:
+        """A network over these arrays (no copy, no gradients) to predict or to look inside with."""
+        params = [
+            Parameter(name, array, None)
+            for name, array in zip(parameter_names(self.config), self.arrays, strict=True)
+        ]
+        return Network(self.config, params)
+
     def activations(self, x: Array) -> list[Array]:
         """Every layer's output for a batch: hidden activations, then the logits."""
-        activation = ACTIVATION_FUNCTIONS[self.config.activation]
-        outputs = []
-        h = np.asarray(x, dtype=self.arrays[0].dtype)
-        layers = self.layers
-        for i, (W, b) in enumerate(layers):
-            h = h @ W
-            h += b
-            if i < len(layers) - 1:
-                h = activation(h)
-            outputs.append(h)
-        return outputs
+        network = self.network()
+        logits = network.forward(np.asarray(x, dtype=self.arrays[0].dtype))
+        return [*network.hidden_outputs(), logits]
 
     def logits(self, x: Array) -> Array:
-        return self.activations(x)[-1]
+        return self.network().forward(np.asarray(x, dtype=self.arrays[0].dtype))
 
     def predict_proba(self, x: Array) -> Array:
         """Class probabilities for one 784-vector (returns shape (classes,)) or a batch (N, classes)."""
@@ -90,50 +90,45 @@ class Weights:
         return all(bool(np.isfinite(a).all()) for a in self.arrays)
 
 
-class MLP:
-    """Dense layers with an activation between them; the last layer's output is the logits.
+class Network:
+    """Dense layers with the config's activation between them; the last layer's output is the logits."""
 
-    All parameters live in one contiguous vector (``flat``), each layer's arrays being views into it,
-    so an optimizer can update the whole network with a handful of vectorised operations.
-    """
-
-    def __init__(self, config: ModelConfig, arrays: Sequence[Array]) -> None:
+    def __init__(self, config: ModelConfig, params: Sequence[Parameter]) -> None:
         shapes = parameter_shapes(config)
-        if [tuple(a.shape) for a in arrays] != shapes:
-            raise ValueError(f"arrays have shapes {[a.shape for a in arrays]}, expected {shapes}")
-        dtype = arrays[0].dtype
+        if [tuple(p.value.shape) for p in params] != shapes:
+            raise ValueError(f"arrays have shapes {[p.value.shape for p in params]}, expected {shapes}")
         self.config = config
-        total = sum(int(np.prod(s)) for s in shapes)
-        self.flat = Parameter("all", np.empty(total, dtype), np.zeros(total, dtype))
-        values = _split(self.flat.value, shapes)
-        grads = _split(self.flat.grad, shapes)
-        for view, array in zip(values, arrays, strict=True):
-            view[...] = array
-        self.dense: list[Dense] = []
+        spec = ACTIVATIONS[config.activation]
+        self.dense = [Dense(params[i], params[i + 1]) for i in range(0, len(params), 2)]
+        self.activations = [Activation(spec) for _ in self.dense[:-1]]
         self.layers: list[Layer] = []
-        for i in range(len(shapes) // 2):
-            layer = Dense(values[2 * i], values[2 * i + 1], name=f"dense{i}")
-            layer.W.grad, layer.b.grad = grads[2 * i], grads[2 * i + 1]
-            self.dense.append(layer)
-            self.layers.append(layer)
-            if i < len(shapes) // 2 - 1:
-                self.layers.append(ACTIVATIONS[config.activation]())
-
-    @classmethod
-    def create(cls, config: ModelConfig, rng: np.random.Generator, dtype: type = np.float32) -> MLP:
-        return cls(config, init_weights(config, rng, dtype))
+        for dense, activation in itertools.zip_longest(self.dense, self.activations):
+            self.layers += [dense] if activation is None else [dense, activation]
 
     def forward(self, x: Array) -> Array:
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, dlogits: Array) -> None:
-        """Backpropagate; the input layer fills its gradients but computes no ``dx``."""
+    def backward(self, dlogits: Array, input_gradient: bool = False) -> Array | None:
+        """Backpropagate from the loss gradient; the input layer fills its parameter gradients, and
+        computes ``dx`` (the gradient for the input) only when asked."""
         dout = dlogits
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
+        if input_gradient:
+            return self.dense[0].backward(dout)
         self.dense[0].backward_params(dout)
+        return None
+
+    def hidden_outputs(self) -> list[Array]:
+        """The hidden layers' activations from the last forward pass."""
+        outputs = []
+        for activation in self.activations:
+            if activation.y is None:
+                raise RuntimeError("no forward pass yet")
+            outputs.append(activation.y)
+        return outputs
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -143,6 +138,34 @@ class MLP:
 
     def snapshot(self) -> Weights:
         return Weights.freeze(self.config, self.arrays())
+
+
+class MLP(Network):
+    """A network that trains: all parameters live in one contiguous vector (``flat``), each layer's
+    arrays being views into it, so an optimizer updates the whole network in a few vectorised passes."""
+
+    def __init__(self, config: ModelConfig, arrays: Sequence[Array]) -> None:
+        shapes = parameter_shapes(config)
+        if [tuple(a.shape) for a in arrays] != shapes:
+            raise ValueError(f"arrays have shapes {[a.shape for a in arrays]}, expected {shapes}")
+        dtype = arrays[0].dtype
+        total = sum(int(np.prod(s)) for s in shapes)
+        self.flat = Parameter("all", np.empty(total, dtype), np.zeros(total, dtype))
+        assert self.flat.grad is not None
+        values = _split(self.flat.value, shapes)
+        grads = _split(self.flat.grad, shapes)
+        for view, array in zip(values, arrays, strict=True):
+            view[...] = array
+        names = parameter_names(config)
+        super().__init__(config, [Parameter(*p) for p in zip(names, values, grads, strict=True)])
+
+    @classmethod
+    def create(cls, config: ModelConfig, rng: np.random.Generator, dtype: type = np.float32) -> MLP:
+        return cls(config, init_weights(config, rng, dtype))
+
+    def gradients(self) -> list[Array]:
+        """Each array's gradient from the last backward pass (views into ``flat.grad``)."""
+        return [grad for p in self.parameters() if (grad := p.grad) is not None]
 
 
 def _split(flat: Array, shapes: Sequence[tuple[int, ...]]) -> list[Array]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from deeplook.engine.config import OptimizerConfig
 from deeplook.engine.layers import Array, Parameter
+
+if TYPE_CHECKING:
+    from deeplook.engine.config import OptimizerConfig
 
 # Optimizer state that decays geometrically (momentum, Adam's moments) drifts into float32 denormals,
 # which make every later operation on it many times slower. Values this small are flushed to zero
@@ -22,6 +27,11 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
         self.params = list(params)
+        self.grads: list[Array] = []
+        for param in self.params:
+            if param.grad is None:
+                raise ValueError(f"{param.name} has no gradient buffer: it cannot be trained")
+            self.grads.append(param.grad)
         self.lr = float(lr)
         self.steps = 0
         self._scratch = [np.empty_like(p.value) for p in self.params]
@@ -75,7 +85,7 @@ class SGD(Optimizer):
         self.velocity = [np.zeros_like(p.value) for p in self.params] if self.momentum else []
 
     def _update(self, i: int, param: Parameter, scratch: Array) -> None:
-        np.multiply(param.grad, self.lr, out=scratch)
+        np.multiply(self.grads[i], self.lr, out=scratch)
         if self.momentum:
             v = self.velocity[i]
             v *= self.momentum
@@ -108,7 +118,7 @@ class Adam(Optimizer):
         self.v = [np.zeros_like(p.value) for p in self.params]
 
     def _update(self, i: int, param: Parameter, scratch: Array) -> None:
-        g, m, v = param.grad, self.m[i], self.v[i]
+        g, m, v = self.grads[i], self.m[i], self.v[i]
         t = self.steps
         lr_t = self.lr * np.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
         # m += (1 - b1) (g - m);  v += (1 - b2) (g^2 - v)
@@ -133,11 +143,46 @@ class Adam(Optimizer):
         return ["m", "v"]
 
 
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer: how to build it from a config, and which of the run settings it reads."""
+
+    name: str
+    label: str
+    description: str
+    build: Callable[[list[Parameter], OptimizerConfig], Optimizer]
+    settings: tuple[str, ...]
+    """Settings that apply only to this optimizer (beyond the learning rate and its decay)."""
+
+
+OPTIMIZERS = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            OptimizerSpec(
+                "sgd",
+                "SGD",
+                "Stochastic gradient descent: each step moves every weight against its gradient, "
+                "scaled by the learning rate; momentum keeps part of the previous step.",
+                lambda params, c: SGD(params, c.lr, c.momentum),
+                ("momentum",),
+            ),
+            OptimizerSpec(
+                "adam",
+                "Adam",
+                "Adam: a step per weight from running averages of its gradient (direction) and of "
+                "its square (scale), so every weight moves at about the learning rate's size.",
+                lambda params, c: Adam(params, c.lr, c.beta1, c.beta2, c.eps),
+                ("beta1", "beta2", "eps"),
+            ),
+        )
+    }
+)
+
+
 def build_optimizer(config: OptimizerConfig, params: Iterable[Parameter]) -> Optimizer:
     """The optimizer a config names, over ``params``."""
-    if config.name == "adam":
-        return Adam(params, config.lr, config.beta1, config.beta2, config.eps)
-    return SGD(params, config.lr, config.momentum)
+    return OPTIMIZERS[config.name].build(list(params), config)
 
 
 def _flush_denormals(array: Array) -> None:

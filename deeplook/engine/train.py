@@ -12,20 +12,21 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from deeplook.engine.config import TrainConfig
 from deeplook.engine.data import Dataset
+from deeplook.engine.documented import PYDANTIC_CONFIG
+from deeplook.engine.evaluation import Evaluation, evaluate, scale_pixels
 from deeplook.engine.layers import Array
-from deeplook.engine.losses import SoftmaxCrossEntropy, log_softmax
+from deeplook.engine.losses import SoftmaxCrossEntropy
 from deeplook.engine.model import MLP, Weights
 from deeplook.engine.optim import Optimizer, build_optimizer
+from deeplook.engine.status import Reason, RunStatus
 
-EVAL_CHUNK = 10_000
-PIXEL_SCALE = np.float32(1.0 / 255.0)
 # A run has diverged when its loss is not finite, or when a moving average of the loss (decay
 # LOSS_EMA_DECAY, started at chance level ln(classes)) exceeds DIVERGENCE_FACTOR times chance level:
 # a stable log-softmax keeps the loss of an exploded network finite, but far worse than guessing.
@@ -35,21 +36,33 @@ DIVERGENCE_FACTOR = 3.0
 
 @dataclass(frozen=True)
 class StepMetrics:
-    step: int  # 1-based, counted over the whole run
-    epoch: int  # the epoch this step belongs to, 1-based
+    """One training step."""
+
+    __pydantic_config__: ClassVar = PYDANTIC_CONFIG
+    step: int
+    """1-based, counted over the whole run."""
+    epoch: int
+    """The epoch this step belongs to, 1-based."""
     loss: float
-    accuracy: float  # on this minibatch
+    """Mean cross-entropy of the minibatch, before the step's update."""
+    accuracy: float
+    """Share of the minibatch classified right."""
 
 
 @dataclass(frozen=True)
 class EpochMetrics:
+    """One completed epoch, measured on the whole training and test sets."""
+
+    __pydantic_config__: ClassVar = PYDANTIC_CONFIG
     epoch: int
     step: int
+    """The run's last step in this epoch."""
     train_loss: float
     train_accuracy: float
     test_loss: float
     test_accuracy: float
-    seconds: float  # training time of the epoch, evaluation excluded
+    seconds: float
+    """Training time of the epoch, evaluation excluded."""
     samples_per_second: float
 
 
@@ -72,10 +85,12 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class RunFinished:
-    status: Literal["completed", "stopped", "diverged"]
-    epoch: int  # last completed epoch
+    status: RunStatus
+    """COMPLETED, STOPPED or DIVERGED."""
+    epoch: int
+    """The last completed epoch."""
     step: int
-    reason: str = ""
+    reason: Reason | None = None
 
 
 Event = StepMetrics | EpochMetrics | Checkpoint | RunFinished
@@ -109,36 +124,6 @@ class TrainControl:
 
     def wait_if_paused(self) -> None:
         self._running.wait()
-
-
-def scale_pixels(images: Array, out: Array | None = None) -> Array:
-    """uint8 pixels to float32 in [0, 1]."""
-    return np.multiply(images, PIXEL_SCALE, out=out, dtype=np.float32)
-
-
-@dataclass(frozen=True, eq=False)
-class Evaluation:
-    loss: float  # mean cross-entropy
-    accuracy: float
-    predictions: Array  # uint8 class per image
-    confidence: Array  # float32 probability of the predicted class
-
-
-def evaluate(weights: Weights, images: Array, labels: Array) -> Evaluation:
-    """Loss, accuracy and every prediction over a whole uint8 image set, in chunks."""
-    total_loss = 0.0
-    predictions = np.empty(len(labels), np.uint8)
-    confidence = np.empty(len(labels), np.float32)
-    for start in range(0, len(labels), EVAL_CHUNK):
-        x = scale_pixels(images[start : start + EVAL_CHUNK])
-        y = labels[start : start + EVAL_CHUNK]
-        logp = log_softmax(weights.logits(x))
-        total_loss -= float(logp[np.arange(len(y)), y].sum(dtype=np.float64))
-        best = logp.argmax(axis=1)
-        predictions[start : start + len(y)] = best
-        confidence[start : start + len(y)] = np.exp(logp[np.arange(len(y)), best])
-    accuracy = int(np.count_nonzero(predictions == labels)) / len(labels)
-    return Evaluation(total_loss / len(labels), accuracy, predictions, confidence)
 
 
 class Trainer:
@@ -175,7 +160,7 @@ class Trainer:
             weights=weights or self.model.snapshot(),
             optimizer_state=self.optimizer.state_dict(),
             rng_state=json.dumps(self.rng.bit_generator.state),
-            gradients=tuple(p.grad.copy() for p in self.model.parameters()),
+            gradients=tuple(grad.copy() for grad in self.model.gradients()),
             update_ratios=self._update_ratios,
             test=test,
         )
@@ -190,7 +175,7 @@ class Trainer:
                     yield outcome
                     return
                 yield from self._finish_epoch()
-        yield RunFinished("completed", self.epoch, self.step)
+        yield RunFinished(RunStatus.COMPLETED, self.epoch, self.step)
 
     def _run_epoch(self, control: TrainControl) -> Generator[Event, None, RunFinished | None]:
         """One pass over a fresh permutation; returns a ``RunFinished`` if the run must end."""
@@ -209,7 +194,7 @@ class Trainer:
         for start in range(0, len(order), batch):
             control.wait_if_paused()
             if control.stopped:
-                return RunFinished("stopped", self.epoch, self.step, "stopped by request")
+                return RunFinished(RunStatus.STOPPED, self.epoch, self.step, Reason("stopped_by_request"))
             index = order[start : start + batch]
             n = len(index)
             np.take(images, index, axis=0, out=pixels[:n])
@@ -222,13 +207,8 @@ class Trainer:
                 if np.isfinite(loss):  # show the spike that ended the run (its update is not applied)
                     accuracy = float(np.count_nonzero(logits.argmax(axis=1) == y)) / n
                     yield StepMetrics(self.step + 1, epoch, loss, accuracy)
-                return RunFinished(
-                    "diverged",
-                    self.epoch,
-                    self.step,
-                    f"loss reached {loss:.4g} (running mean {average:.4g}, chance level {chance:.3g}) "
-                    f"at step {self.step + 1}",
-                )
+                params = {"loss": loss, "average": average, "chance": chance, "step": self.step + 1}
+                return RunFinished(RunStatus.DIVERGED, self.epoch, self.step, Reason("diverged", params))
             self.model.backward(loss_fn.backward())
             last = start + batch >= len(order)
             before = self.model.flat.value.copy() if last else None
@@ -240,7 +220,8 @@ class Trainer:
             yield StepMetrics(self.step, epoch, loss, accuracy)
         self._epoch_seconds = time.perf_counter() - started
         if not np.isfinite(self.model.flat.value).all():
-            return RunFinished("diverged", self.epoch, self.step, "weights became non-finite")
+            reason = Reason("weights_not_finite", {"epoch": self.epoch + 1})
+            return RunFinished(RunStatus.DIVERGED, self.epoch, self.step, reason)
         return None
 
     def _ratios(self, before: Array) -> tuple[float, ...]:
@@ -257,8 +238,8 @@ class Trainer:
         self.epoch += 1
         weights = self.model.snapshot()
         data = self.data
-        train = evaluate(weights, data.train_images, self.labels)
-        test = evaluate(weights, data.test_images, data.test_labels.astype(np.intp))
+        train = evaluate(weights, data.train_images, data.train_labels)
+        test = evaluate(weights, data.test_images, data.test_labels)
         seconds = self._epoch_seconds
         yield EpochMetrics(
             epoch=self.epoch,

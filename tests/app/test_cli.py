@@ -2,17 +2,23 @@
 
 import pytest
 
-from deeplook.cli import main
+from deeplook.app.runs import build_config
+from deeplook.app.schemas import RunCreate
+from deeplook.cli import build_parser, config_from_args, main
 from deeplook.engine import serialize
+from deeplook.engine.config import SETTINGS
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--epochs", "0"], "expected a number >= 1"),
-        (["train", "--lr", "-0.1"], "expected a finite number > 0"),
-        (["train", "--hidden", "fifty"], "expected a whole number"),
-        (["train", "--momentum", "1.5"], "momentum must be in [0, 1)"),
+        (["train", "--epochs", "0"], "epochs must be >= 1 and <= 1000, got 0"),
+        (["train", "--lr", "-0.1"], "lr must be > 0 and <= 1000, got -0.1"),
+        (["train", "--lr", "inf"], "lr must be > 0 and <= 1000, got inf"),
+        (["train", "--hidden", "fifty"], "expected a whole number, got 'fifty'"),
+        (["train", "--hidden", "50", "0"], "hidden must be >= 1 and <= 4096, got 0"),
+        (["train", "--batch-size", "2.5"], "expected a whole number"),
+        (["train", "--momentum", "1.5"], "momentum must be >= 0 and < 1, got 1.5"),
         (["train", "--activation", "softplus"], "invalid choice"),
         (["train", "--preset", "nope"], "invalid choice"),
         (["fly"], "invalid choice"),
@@ -23,6 +29,42 @@ def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_rest_and_the_command_line_accept_exactly_the_same_settings():
+    train = build_parser()._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
+    options = {action.dest for action in train._actions}
+    cli = options - {"help", "preset", "save", "data_dir", "cache_dir", "offline"}
+    rest = set(RunCreate.model_fields) - {"preset", "name"}
+    assert cli == rest == set(SETTINGS)
+
+    # every setting at once, through both doors: the same config
+    values = {
+        "dataset": "fashion-mnist",
+        "hidden": [20, 10],
+        "activation": "gelu",
+        "init": "normal",
+        "init_std": 0.05,
+        "optimizer": "adam",
+        "lr": 0.003,
+        "lr_decay": 0.9,
+        "momentum": 0.5,
+        "beta1": 0.8,
+        "beta2": 0.99,
+        "eps": 1e-6,
+        "batch_size": 64,
+        "epochs": 4,
+        "seed": 9,
+        "threads": 1,
+    }
+    assert set(values) == set(SETTINGS)
+    argv = ["train", "--preset", "notebook-adam"]
+    for name, value in values.items():
+        argv += ["--" + name.replace("_", "-"), *map(str, value if isinstance(value, list) else [value])]
+    from_cli = config_from_args(build_parser().parse_args(argv))
+    from_rest = build_config(RunCreate(preset="notebook-adam", **values))
+    assert from_cli == from_rest
+    assert from_cli.model.hidden == (20, 10) and from_cli.threads == 1 and from_cli.dataset == "fashion-mnist"
 
 
 @pytest.mark.slow

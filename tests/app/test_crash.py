@@ -29,7 +29,7 @@ def stored_epochs(database):
 
 
 def test_twenty_sigkills_then_resume_reach_the_uninterrupted_weights(server_factory, tmp_path, mnist):
-    reference = Trainer(PRESETS["notebook-sgd"].replace(epochs=EPOCHS, batch_size=20, seed=11), mnist)
+    reference = Trainer(PRESETS["notebook-sgd"].config.replace(epochs=EPOCHS, batch_size=20, seed=11), mnist)
     list(reference.run())  # the same run, never interrupted
 
     data_dir = tmp_path / "data"

@@ -15,7 +15,7 @@ from tests.app.conftest import finished, wait_for_run
 @pytest.fixture(scope="module")
 def big_checkpoint(mnist):
     """A relu-adam checkpoint (784-256-128-10 with Adam state): more than the 2 MB body limit."""
-    trainer = Trainer(PRESETS["relu-adam"].replace(epochs=1), mnist)
+    trainer = Trainer(PRESETS["relu-adam"].config.replace(epochs=1), mnist)
     list(trainer.run())
     return serialize.dumps(trainer.last_checkpoint)
 

@@ -132,7 +132,7 @@ def test_delete_removes_a_finished_run_and_refuses_an_active_one(client, setting
 def test_invalid_run_configs_are_422_with_the_field_named(client):
     cases = {
         "hidden": {"hidden": [0]},
-        "epochs": {"epochs": 201},
+        "epochs": {"epochs": 1001},
         "lr": {"lr": 0},
         "lr ": {"lr": 1001},
         "batch_size": {"batch_size": 60001},
@@ -146,7 +146,7 @@ def test_invalid_run_configs_are_422_with_the_field_named(client):
     too_deep = client.post("/api/runs", json={"hidden": [8] * 7})
     assert too_deep.status_code == 422
     unknown = client.post("/api/runs", json={"preset": "bigger"})
-    assert unknown.status_code == 422 and "unknown preset" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "preset" in str(unknown.json()["detail"])
 
 
 def test_step_losses_of_long_runs_are_downsampled_keeping_spikes(client):

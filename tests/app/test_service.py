@@ -2,13 +2,40 @@
 
 import re
 
+from deeplook.engine.activations import ACTIVATIONS
+from deeplook.engine.config import PRESETS, SETTINGS
+from deeplook.engine.data import DATASETS
+from deeplook.engine.status import REASONS, RunStatus
 
-def test_health_and_info(client):
+
+def test_health_and_info_publish_every_registry(client):
     assert client.get("/api/health").json() == {"status": "ok"}
     info = client.get("/api/info").json()
-    assert set(info["presets"]) == {"notebook-sgd", "notebook-adam", "relu-adam"}
-    assert info["presets"]["notebook-sgd"]["optimizer"]["lr"] == 0.1
-    assert info["datasets"] == ["mnist", "fashion-mnist"]
+    presets = {p["name"]: p for p in info["presets"]}
+    assert list(presets) == list(PRESETS) and info["default_preset"] in presets
+    assert presets["notebook-sgd"]["config"]["optimizer"]["lr"] == 0.1
+    assert [s["name"] for s in info["settings"]] == list(SETTINGS)
+    assert [a["name"] for a in info["activations"]] == list(ACTIVATIONS)
+    assert [d["name"] for d in info["datasets"]] == list(DATASETS)
+    assert [s["name"] for s in info["statuses"]] == [s.value for s in RunStatus]
+    assert set(info["reasons"]) == set(REASONS)
+    mnist = info["datasets"][0]
+    assert (mnist["train_size"], mnist["test_size"], mnist["image_shape"]) == (60000, 10000, [28, 28])
+    lr = next(s for s in info["settings"] if s["name"] == "lr")
+    assert (lr["minimum"], lr["exclusive_minimum"], lr["maximum"]) == (0, True, 1000)
+    momentum = next(s for s in info["settings"] if s["name"] == "momentum")
+    assert momentum["applies_when"] == ["optimizer", ["sgd"]]
+    sigmoid, relu = (next(a for a in info["activations"] if a["name"] == n) for n in ("sigmoid", "relu"))
+    assert sigmoid["health"] == {"kind": "saturated", "low": 0.05, "high": 0.95}
+    assert relu["health"]["kind"] == "dead"
+
+
+def test_every_websocket_message_type_has_a_published_schema(client):
+    schema = client.get("/api/schema/messages").json()
+    kinds = set(schema["server"]["discriminator"]["mapping"])
+    assert kinds == {"snapshot", "status", "step", "epoch", "progress", "pong", "batch"}
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"SnapshotMessage", "StepMessage", "BatchMessage"} <= set(components)
 
 
 def test_ready_is_503_with_a_reason_until_a_model_exists(client):

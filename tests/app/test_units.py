@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from deeplook.app.hub import Hub, StepBatch
+from deeplook.app.messages import StepMessage
 from deeplook.app.runs import build_config
-from deeplook.app.schemas import RunCreate, StepMessage
+from deeplook.app.schemas import RunCreate
 from deeplook.app.series import downsample_minmax
 from deeplook.app.store import Store
-from deeplook.engine.config import ConfigError
+from deeplook.engine.config import ConfigError, preset_config
+from deeplook.engine.status import RunStatus
 from deeplook.engine.train import EpochMetrics, StepMetrics
 
 
@@ -69,7 +71,7 @@ def test_downsampling_keeps_every_bucket_extreme():
 def test_store_truncates_after_a_checkpoint_and_marks_active_runs_interrupted(tmp_path):
     store = Store(tmp_path / "db.sqlite3")
     config = build_config(RunCreate(epochs=3))
-    store.create_run("aaaaaaaaaaaa", config, "notebook-sgd", "running")
+    store.create_run("aaaaaaaaaaaa", config, "notebook-sgd", RunStatus.RUNNING)
     for epoch in (1, 2):
         batch = [StepMetrics(s, epoch, 1.0 / s, 0.5) for s in range((epoch - 1) * 10 + 1, epoch * 10 + 1)]
         store.add_epoch("aaaaaaaaaaaa", EpochMetrics(epoch, epoch * 10, 0.3, 0.9, 0.3, 0.9, 1.0, 10.0), batch)
@@ -93,4 +95,4 @@ def test_run_requests_override_their_preset():
     assert config.batch_size == 32 and config.epochs == 3
     assert build_config(RunCreate(optimizer="sgd", momentum=0.9)).optimizer.momentum == 0.9
     with pytest.raises(ConfigError, match="unknown preset"):
-        build_config(RunCreate(preset="huge"))
+        preset_config("huge")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from deeplook.engine.data import Dataset
+from deeplook.engine.data.specs import MNIST
 
 
 def blob_dataset(train: int = 600, test: int = 200, seed: int = 0) -> Dataset:
@@ -26,7 +27,7 @@ def blob_dataset(train: int = 600, test: int = 200, seed: int = 0) -> Dataset:
         train_labels=train_labels,
         test_images=test_images,
         test_labels=test_labels,
-        class_names=tuple(str(d) for d in range(10)),
+        spec=MNIST,
         source="test blobs",
         cache_path=None,
     )

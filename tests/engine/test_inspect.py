@@ -50,7 +50,7 @@ def test_activations_per_layer_for_one_input():
 @pytest.fixture(scope="module")
 def first_epoch(mnist):
     """One epoch of notebook-sgd on the real MNIST: its metrics and its checkpoint."""
-    trainer = Trainer(PRESETS["notebook-sgd"].replace(epochs=1), mnist)
+    trainer = Trainer(PRESETS["notebook-sgd"].config.replace(epochs=1), mnist)
     events = list(trainer.run())
     metrics = next(e for e in events if isinstance(e, EpochMetrics))
     return metrics, trainer.last_checkpoint
@@ -64,8 +64,7 @@ def report_of(checkpoint, mnist):
         mnist.test_labels,
         checkpoint.gradients,
         checkpoint.update_ratios,
-        checkpoint.test.predictions,
-        checkpoint.test.confidence,
+        checkpoint.test,
     )
 
 

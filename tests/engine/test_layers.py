@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from deeplook.engine.layers import Dense, ReLU, Sigmoid, Tanh
+from deeplook.engine.activations import ACTIVATIONS
+from deeplook.engine.layers import Activation, Dense
 from tests.engine.gradcheck import numerical_gradient, relative_error
+
+EVERY_ACTIVATION = pytest.mark.parametrize("name", list(ACTIVATIONS))
 
 TOLERANCE = 1e-6
 
@@ -21,7 +24,7 @@ def rng():
 
 def test_dense_gradients_match_numerical(rng):
     x = rng.standard_normal((5, 4))
-    layer = Dense(rng.standard_normal((4, 3)), rng.standard_normal(3))
+    layer = Dense.of(rng.standard_normal((4, 3)), rng.standard_normal(3))
     dout = rng.standard_normal((5, 3))
     f = weighted_sum(layer, x, dout)
 
@@ -34,11 +37,11 @@ def test_dense_gradients_match_numerical(rng):
     assert relative_error(layer.b.grad, numerical_gradient(f, layer.b.value)) < TOLERANCE
 
 
-@pytest.mark.parametrize("activation", [Sigmoid, Tanh, ReLU])
-def test_activation_gradients_match_numerical(rng, activation):
+@EVERY_ACTIVATION
+def test_activation_gradients_match_numerical(rng, name):
     x = rng.standard_normal((6, 5)) * 3
     x[np.abs(x) < 1e-3] = 0.5  # keep away from ReLU's kink, where the derivative is undefined
-    layer = activation()
+    layer = Activation(ACTIVATIONS[name])
     dout = rng.standard_normal((6, 5))
 
     layer.forward(x)
@@ -47,9 +50,9 @@ def test_activation_gradients_match_numerical(rng, activation):
     assert relative_error(dx, numerical_gradient(weighted_sum(layer, x, dout), x)) < TOLERANCE
 
 
-@pytest.mark.parametrize("activation", [Sigmoid, Tanh, ReLU])
-def test_backward_leaves_dout_untouched(rng, activation):
-    layer = activation()
+@EVERY_ACTIVATION
+def test_backward_leaves_dout_untouched(rng, name):
+    layer = Activation(ACTIVATIONS[name])
     layer.forward(rng.standard_normal((3, 4)))
     dout = rng.standard_normal((3, 4))
     before = dout.copy()
@@ -60,14 +63,45 @@ def test_backward_leaves_dout_untouched(rng, activation):
 def test_sigmoid_saturates_without_overflow_in_float32():
     x = np.array([[-1e4, -100.0, 0.0, 100.0, 1e4]], dtype=np.float32)
     with np.errstate(over="raise", divide="raise", invalid="raise"):
-        y = Sigmoid().forward(x)
+        y = Activation(ACTIVATIONS["sigmoid"]).forward(x)
     assert y.dtype == np.float32
     np.testing.assert_allclose(y, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-7)
 
 
-@pytest.mark.parametrize("activation", [Sigmoid, Tanh, ReLU])
-def test_activations_keep_float32(activation):
+@EVERY_ACTIVATION
+def test_activations_keep_float32(name):
     x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
-    layer = activation()
+    layer = Activation(ACTIVATIONS[name])
     assert layer.forward(x).dtype == np.float32
     assert layer.backward(np.ones_like(x)).dtype == np.float32
+
+
+@EVERY_ACTIVATION
+def test_derivative_is_the_slope_of_the_function(name):
+    """The registry's derivative against centered differences of its own forward function, pointwise."""
+    spec = ACTIVATIONS[name]
+    x = np.linspace(-4, 4, 801)
+    x = x[np.abs(x) > 1e-3]  # ReLU's kink
+    eps = 1e-6
+    slope = (spec.forward(x + eps) - spec.forward(x - eps)) / (2 * eps)
+    assert relative_error(spec.derivative(x, spec.forward(x)), slope) < TOLERANCE
+
+
+def test_gelu_is_relu_like_far_from_zero_and_smooth_near_it():
+    gelu = ACTIVATIONS["gelu"]
+    x = np.array([-8.0, -1.0, 0.0, 1.0, 8.0])
+    y = gelu.forward(x)
+    np.testing.assert_allclose(y[[0, 2, 4]], [0.0, 0.0, 8.0], atol=1e-9)
+    np.testing.assert_allclose(y[[1, 3]], [-0.158808, 0.841192], atol=1e-5)  # the tanh approximation
+    np.testing.assert_allclose(gelu.derivative(np.zeros(1), np.zeros(1)), [0.5])
+
+
+@EVERY_ACTIVATION
+def test_health_rule_flags_what_it_should(name):
+    """Saturating functions: outputs pushed to their flat ends count; ReLU-like: units never active."""
+    spec = ACTIVATIONS[name]
+    pre = np.full((20, 3), 0.0)
+    pre[:, 0] = 30.0  # far into the flat region (or always on)
+    pre[:, 1] = -30.0  # far the other way (or never on: dead)
+    # the third unit sits at 0: neither flat (sigmoid 0.5, tanh 0) nor ever positive (dead)
+    assert spec.health.share(pre, spec.forward(pre)) == pytest.approx(2 / 3)

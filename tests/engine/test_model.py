@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
+from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.config import ModelConfig
 from deeplook.engine.losses import SoftmaxCrossEntropy
 from deeplook.engine.model import MLP, Weights, init_weights
 from tests.engine.gradcheck import numerical_gradient, relative_error
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_two_hidden_layer_mlp_gradient_matches_numerical(activation):
     config = ModelConfig(hidden=(5, 4), activation=activation, init="glorot", input_size=6, classes=3)
     rng = np.random.default_rng(11)
@@ -94,3 +95,21 @@ def test_wrong_shapes_are_refused():
 def _softmax(logits):
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+def test_frozen_network_matches_the_trained_one_and_gives_input_gradients():
+    """One forward pass: the serving network over frozen weights equals the training network, and its
+    backward pass reaches the input (what saliency maps use) without touching any weights."""
+    model = MLP.create(
+        ModelConfig(hidden=(6,), activation="gelu", input_size=5, classes=3),
+        np.random.default_rng(3),
+        np.float64,
+    )
+    x = np.random.default_rng(4).standard_normal((2, 5))
+    network = model.snapshot().network()
+    np.testing.assert_array_equal(network.forward(x), model.forward(x))
+    dx = network.backward(np.ones((2, 3)), input_gradient=True)
+    assert dx is not None and dx.shape == (2, 5)
+    assert all(p.grad is None for p in network.parameters())
+    score = lambda: float(network.forward(x).sum())  # noqa: E731
+    assert relative_error(dx, numerical_gradient(score, x)) < 1e-6

@@ -112,7 +112,7 @@ def test_pause_blocks_between_steps_until_resumed(blobs):
 
 
 @pytest.mark.parametrize(
-    "optimizer", [OptimizerConfig(name="sgd", lr=1e4), OptimizerConfig(name="adam", lr=1e3)]
+    "optimizer", [OptimizerConfig(name="sgd", lr=1e3), OptimizerConfig(name="adam", lr=1e3)]
 )
 def test_divergence_ends_the_run_and_keeps_finite_weights(blobs, optimizer):
     config = TrainConfig(
@@ -129,7 +129,7 @@ def test_divergence_ends_the_run_and_keeps_finite_weights(blobs, optimizer):
 
 
 def test_float32_on_the_hot_path(blobs):
-    trainer = Trainer(PRESETS["notebook-sgd"].replace(epochs=1), blobs)
+    trainer = Trainer(PRESETS["notebook-sgd"].config.replace(epochs=1), blobs)
     events_of(trainer)
     assert trainer.model.flat.value.dtype == np.float32
     assert all(a.dtype == np.float32 for a in trainer.last_checkpoint.weights.arrays)

@@ -12,6 +12,8 @@ from deeplook.app.deps import DatasetsDep, ReportsDep, RunsDep
 from deeplook.app.runs import RunManager
 from deeplook.app.schemas import (
     INVALID,
+    MAX_CLASSES,
+    MAX_TEST_SIZE,
     RUN_ID_PATTERN,
     ConfusionOut,
     DatasetImages,
@@ -21,20 +23,18 @@ from deeplook.app.schemas import (
     HealthSeries,
     HistogramOut,
     InspectOut,
-    LayerHealthOut,
     WeightImages,
 )
 from deeplook.engine import inspect
-from deeplook.engine.data import DATASETS, class_names
+from deeplook.engine.data import DATASETS
 from deeplook.engine.inspect import Histogram
 
 router = APIRouter(tags=["look inside"], responses=INVALID)
 
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
 EpochQuery = Annotated[int | None, Query(ge=0, le=10_000, description="default: the latest")]
-ClassQuery = Annotated[int | None, Query(ge=0, le=9)]
+ClassQuery = Annotated[int | None, Query(ge=0, lt=MAX_CLASSES)]
 ERRORS = {404: {"model": Error, "description": "no such run, or no report for that epoch"}}
-SIDE = 28
 
 
 def _histogram(h: Histogram) -> HistogramOut:
@@ -42,7 +42,7 @@ def _histogram(h: Histogram) -> HistogramOut:
 
 
 def _names(runs: RunManager, run_id: str) -> list[str]:
-    return list(class_names(runs.summary(run_id).dataset))
+    return list(DATASETS[runs.summary(run_id).dataset].class_names)
 
 
 @router.get("/api/runs/{run_id}/inspect", responses=ERRORS)
@@ -56,7 +56,7 @@ def inspect_epoch(
         run_id=run_id,
         epoch=report.epoch,
         epochs=reports.epochs(run_id),
-        layers=[LayerHealthOut(**vars(layer)) for layer in report.layers],
+        layers=report.layers,
         histograms={name: _histogram(h) for name, h in report.histograms.items()},
         gradient_histograms={name: _histogram(h) for name, h in report.gradient_histograms.items()},
     )
@@ -101,8 +101,9 @@ def weight_images(
         report = reports.load(run_id, epoch)
         first_layer, shown_epoch, step = report.first_layer, report.epoch, None
     units = first_layer.shape[0]
-    if first_layer.shape[1] != SIDE * SIDE:
-        raise HTTPException(422, f"the first layer has {first_layer.shape[1]} inputs, not {SIDE}x{SIDE}")
+    height, width = DATASETS[runs.summary(run_id).dataset].image_shape
+    if first_layer.shape[1] != height * width:
+        raise HTTPException(422, f"the first layer has {first_layer.shape[1]} inputs, not {height}x{width}")
     chosen = first_layer[offset : offset + limit]
     return WeightImages(
         run_id=run_id,
@@ -112,8 +113,8 @@ def weight_images(
         units=units,
         offset=offset,
         count=len(chosen),
-        height=SIDE,
-        width=SIDE,
+        height=height,
+        width=width,
         scale=float(np.abs(first_layer).max()) if units else 0.0,
         data=base64.b64encode(chosen.astype("<f2").tobytes()).decode(),
     )
@@ -179,7 +180,7 @@ def misclassified(
 def test_images(
     name: str,
     datasets: DatasetsDep,
-    offset: Annotated[int, Query(ge=0, le=9_999)] = 0,
+    offset: Annotated[int, Query(ge=0, lt=MAX_TEST_SIZE)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 40,
 ) -> DatasetImages:
     """Images of a dataset's test set, for galleries (pick one and predict it with ``pixels``)."""

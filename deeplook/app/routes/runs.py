@@ -12,9 +12,18 @@ from fastapi import APIRouter, Path, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from deeplook.app.deps import Authorized, ModelsDep, RunsDep, StoreDep
-from deeplook.app.schemas import INVALID, RUN_ID_PATTERN, Error, RunCreate, RunDetail, RunMetrics, RunSummary
-from deeplook.app.store import EPOCH_COLUMNS, StepSeries
-from deeplook.app.views import epoch_out, run_summary
+from deeplook.app.schemas import (
+    INVALID,
+    RUN_ID_PATTERN,
+    Error,
+    RunCreate,
+    RunDetail,
+    RunMetrics,
+    RunSummary,
+    StepsOut,
+)
+from deeplook.app.store import EPOCH_COLUMNS, STEP_COLUMNS, StepSeries
+from deeplook.app.views import run_summary
 from deeplook.engine.train import EpochMetrics
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
@@ -110,13 +119,8 @@ def run_metrics(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> RunMetrics
     series = store.steps(run_id)
     return RunMetrics(
         run=summary,
-        epochs=[epoch_out(e) for e in store.epochs(run_id)],
-        steps={
-            "step": series.step.tolist(),
-            "epoch": series.epoch.tolist(),
-            "loss": series.loss.tolist(),
-            "accuracy": series.accuracy.tolist(),
-        },
+        epochs=store.epochs(run_id),
+        steps=StepsOut(**{column: getattr(series, column).tolist() for column in STEP_COLUMNS}),
     )
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from deeplook import __version__
 from deeplook.app.deps import HubDep, ModelsDep, RunsDep, SettingsDep, StoreDep
-from deeplook.app.schemas import Health, Info, Ready, Stats
-from deeplook.app.views import run_config
-from deeplook.engine.config import PRESETS
-from deeplook.engine.data import DATASETS
+from deeplook.app.messages import message_schema
+from deeplook.app.schemas import Health, Info, Limits, Ready, Stats, registries
 
 router = APIRouter(prefix="/api", tags=["service"])
 
@@ -47,19 +46,24 @@ async def stats(runs: RunsDep, hub: HubDep) -> Stats:
 
 @router.get("/info")
 async def info(settings: SettingsDep) -> Info:
-    """Version, whether mutating routes need a token, the presets, datasets and limits."""
-    try:
-        current = version("deeplook")
-    except PackageNotFoundError:
-        current = "unknown"
+    """Version, whether mutating routes need a token, every registry (presets, settings with their
+    bounds, activations, initialisers, optimizers, datasets, statuses, reasons) and the limits."""
     return Info(
-        version=current,
+        version=__version__,
         auth_required=settings.api_token is not None,
-        presets={name: run_config(config) for name, config in PRESETS.items()},
-        datasets=list(DATASETS),
-        max_batch=settings.max_batch,
-        max_body_bytes=settings.max_body_bytes,
+        limits=Limits(
+            max_batch=settings.max_batch,
+            max_body_bytes=settings.max_body_bytes,
+            max_model_bytes=settings.max_model_bytes,
+        ),
+        **registries(),
     )
+
+
+@router.get("/schema/messages")
+async def messages_schema() -> dict[str, Any]:
+    """The JSON schema of every websocket message: ``server`` (sent on /ws) and ``client`` (accepted)."""
+    return message_schema()
 
 
 fallback = APIRouter()

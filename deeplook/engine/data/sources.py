@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 
 from deeplook.engine.data.base import ARRAY_KEYS, ArrayMap, DataError, Found, ProgressCallback
 from deeplook.engine.data.cache import read_npz
-from deeplook.engine.data.checksums import DatasetSpec
 from deeplook.engine.data.idx import read_idx
+from deeplook.engine.data.specs import DatasetSpec
 
 KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-# Where operating-system packages install the datasets. Debian's dataset-fashion-mnist puts the four
-# original .gz files in /usr/share/datasets/fashion-mnist/.
-SYSTEM_FOLDERS = MappingProxyType(
-    {
-        "mnist": (),
-        "fashion-mnist": (
-            Path("/usr/share/datasets/fashion-mnist"),
-            Path("/usr/local/share/datasets/fashion-mnist"),
-        ),
-    }
-)
 
 
 def idx_candidates(folder: Path, stem: str) -> list[Path]:

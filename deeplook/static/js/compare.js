@@ -4,35 +4,45 @@
 import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
 import { api } from "./api.js";
 import { Plot, baseOptions, epochLine, formats, line } from "./charts.js";
+import { element } from "./dom.js";
 import { describeError } from "./errors.js";
-import { architecture, duration, percent, setting } from "./format.js";
+import { duration, percent, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
+import { applies, configValue } from "./registry.js";
 import { FULL_HISTORY_STEPS, newSmoothState, smooth } from "./series.js";
+import { choiceLabel, fieldLabel, statusLabel } from "./words.js";
 
 const SMOOTHING = 0.9;
 const LINE_POINTS = 2000; // points per smoothed curve: it is smooth, so every k-th point will do
 
-const ROWS = [
-  ["field.preset", (run) => run.preset ?? "–"],
-  ["field.dataset", (run) => t(`dataset.${run.dataset}`)],
-  ["field.hidden", (run) => architecture(run.config.model)],
-  ["field.init", (run) => run.config.model.init],
-  ["field.optimizer", (run) => run.config.optimizer.name],
-  ["field.lr", (run) => setting(run.config.optimizer.lr)],
-  ["field.lr_decay", (run) => setting(run.config.optimizer.lr_decay)],
-  ["field.momentum", (run) => setting(run.config.optimizer.momentum)],
-  ["field.batch_size", (run) => String(run.config.batch_size)],
-  ["field.epochs", (run) => `${run.epochs_done} / ${run.epochs_total}`],
-  ["field.seed", (run) => String(run.config.seed)],
-  ["history.status", (run) => t(`status.${run.status}`)],
-  ["history.finalTrain", (run) => percent(run.epochs.at(-1)?.train_accuracy, 2)],
-  ["history.finalTest", (run) => percent(run.epochs.at(-1)?.test_accuracy, 2)],
-  ["history.duration", (run) => duration(run.epochs.reduce((sum, e) => sum + e.seconds, 0))],
-];
+/** The table's rows, [label, run => text]: the preset, every run setting of info, then the results. */
+function rows(info) {
+  const settings = info?.settings ?? [];
+  const value = (run, setting) => {
+    const valueOf = (other) => configValue(run.config, other);
+    if (!applies(settings, setting, valueOf)) return "–"; // no effect on this run
+    const held = valueOf(setting);
+    if (held == null) return t("form.auto");
+    if (setting.kind === "choice") return choiceLabel(info, setting, held);
+    if (setting.kind === "sizes") return held.join(", ");
+    return setting.kind === "number" ? settingText(held) : String(held);
+  };
+  return [
+    [t("field.name"), (run) => run.name ?? "–"],
+    [t("field.preset"), (run) => run.preset ?? "–"],
+    ...settings.map((setting) => [fieldLabel(setting), (run) => value(run, setting)]),
+    [t("history.epochsDone"), (run) => `${run.epochs_done} / ${run.epochs_total}`],
+    [t("history.status"), (run) => statusLabel(run.status)],
+    [t("history.finalTrain"), (run) => percent(run.epochs.at(-1)?.train_accuracy, 2)],
+    [t("history.finalTest"), (run) => percent(run.epochs.at(-1)?.test_accuracy, 2)],
+    [t("history.duration"), (run) => duration(run.epochs.reduce((sum, e) => sum + e.seconds, 0))],
+  ];
+}
 
 export class Compare {
-  constructor(root) {
+  constructor(root, store) {
     this.element = root;
+    this.store = store;
     this.runs = []; // the RunDetail of each run shown
     this.cache = new Map(); // run id -> {key, detail}
     this.wanted = "";
@@ -59,6 +69,7 @@ export class Compare {
       emptyKey: "chart.noEpoch",
     });
     onLangChange(() => this.renderTable());
+    store.addEventListener("info", () => this.renderTable());
   }
 
   /** Show these run summaries (0, 1 or 2), fetching the details not held yet. */
@@ -101,24 +112,24 @@ export class Compare {
     empty.textContent = this.error || t("history.pick");
     body.hidden = this.runs.length === 0;
     const table = this.element.querySelector("[data-compare-table]");
-    const head = document.createElement("tr");
-    head.append(cell("th", t("history.setting")));
+    const head = element("tr");
+    head.append(element("th", "", t("history.setting")));
     this.runs.forEach((run, index) => {
-      const th = cell("th", run.id);
+      const th = element("th", "", run.id);
       th.dataset.run = String(index);
       head.append(th);
     });
-    const rows = ROWS.map(([label, value]) => {
-      const tr = document.createElement("tr");
+    const lines = rows(this.store.info).map(([label, value]) => {
+      const tr = element("tr");
       const values = this.runs.map(value);
       if (values.length === 2 && values[0] !== values[1]) tr.dataset.differs = "true";
-      tr.append(cell("th", t(label)), ...values.map((text) => cell("td", text)));
+      tr.append(element("th", "", label), ...values.map((text) => element("td", "", text)));
       return tr;
     });
-    const thead = document.createElement("thead");
+    const thead = element("thead");
     thead.append(head);
-    const tbody = document.createElement("tbody");
-    tbody.append(...rows);
+    const tbody = element("tbody");
+    tbody.append(...lines);
     table.replaceChildren(thead, tbody);
   }
 
@@ -155,10 +166,4 @@ export class Compare {
     const points = this.runs.reduce((sum, run) => sum + run.epochs.length, 0);
     return points ? { points, columns: uPlot.join(tables) } : null;
   }
-}
-
-function cell(tag, text) {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  return node;
 }

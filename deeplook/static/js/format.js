@@ -1,6 +1,7 @@
 // Numbers, percentages, durations and run settings as text in the current language.
 
 import { lang, t } from "./i18n.js";
+import { applies, byName, configValue } from "./registry.js";
 
 const cache = new Map();
 
@@ -60,12 +61,16 @@ export function architecture(model) {
   return `${[model.input_size, ...model.hidden, model.classes].join("-")} ${model.activation}`;
 }
 
-/** One line describing a run's settings. */
-export function configSummary(config) {
+/** One line describing a run's settings (momentum only where it applies, per info.settings). */
+export function configSummary(config, settings = []) {
   const optimizer = config.optimizer;
   let text = `${optimizer.name} ${setting(optimizer.lr)}`;
   if (optimizer.lr_decay !== 1) text += ` ×${setting(optimizer.lr_decay)}`;
-  if (optimizer.name === "sgd" && optimizer.momentum > 0) text += ` m${setting(optimizer.momentum)}`;
+  const momentum = byName(settings, "momentum");
+  const valueOf = (other) => configValue(config, other);
+  if (momentum && applies(settings, momentum, valueOf) && optimizer.momentum > 0) {
+    text += ` m${setting(optimizer.momentum)}`;
+  }
   return [
     architecture(config.model),
     text,

@@ -2,10 +2,11 @@
 // download a run's metrics as CSV, delete finished runs.
 
 import { api } from "./api.js";
+import { element } from "./dom.js";
 import { describeError } from "./errors.js";
 import { configSummary, dateTime, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
-import { isActive } from "./store.js";
+import { datasetLabel, reasonText, statusLabel } from "./words.js";
 
 const REFRESH_DELAY = 300; // ms: status and epoch messages come in bursts
 const CONFIRM_FOR = 4000; // ms a delete button waits for its second click
@@ -21,6 +22,7 @@ export class History {
     this.timer = 0;
     this.confirming = null; // the run id whose delete button asks for confirmation
     for (const event of ["reset", "run", "epoch"]) store.addEventListener(event, () => this.refreshSoon());
+    store.addEventListener("info", () => this.render());
     store.addEventListener("runs", () => {
       if (!this.chosen) this.select(store.runs.slice(0, 1).map((run) => run.id), false);
       else this.render();
@@ -126,14 +128,22 @@ export class History {
     box.dataset.compareBox = "";
     box.checked = position >= 0;
     compare.append(box, element("span", "", t("history.compare")));
-    const status = element("span", "badge", t(`status.${run.status}`));
+    const status = element("span", "badge", statusLabel(run.status));
     status.dataset.state = run.status;
     const accuracy = element("strong", "run-item-accuracy", percent(run.test_accuracy, 2));
     accuracy.dataset.accuracy = "";
     head.append(element("code", "run-item-id", run.id), status, accuracy, compare);
 
-    const about = element("p", "run-item-config", `${run.preset ?? ""} · ${configSummary(run.config)}`);
-    const when = element("p", "muted small", `${t(`dataset.${run.dataset}`)} · ${dateTime(run.created_at)}`);
+    const info = this.store.info;
+    const title = run.name ? [element("p", "run-item-name", run.name)] : [];
+    const about = element(
+      "p",
+      "run-item-config",
+      [run.preset ?? "", configSummary(run.config, info?.settings)].filter(Boolean).join(" · "),
+    );
+    const when = element("p", "muted small", `${datasetLabel(info, run.dataset)} · ${dateTime(run.created_at)}`);
+    const why = reasonText(run);
+    const reason = why ? [element("p", "run-item-reason small", why)] : [];
 
     const actions = element("div", "run-item-actions");
     const open = element("button", "", t("history.open"));
@@ -145,14 +155,14 @@ export class History {
     csv.dataset.csv = "";
     csv.setAttribute("aria-label", t("history.csvLabel", { id: run.id }));
     actions.append(open, csv);
-    if (!isActive(run)) {
+    if (!this.store.isActive(run)) {
       const confirming = this.confirming === run.id;
       const remove = element("button", "danger", t(confirming ? "history.confirm" : "history.delete"));
       remove.type = "button";
       remove.dataset.delete = confirming ? "confirm" : "";
       actions.append(remove);
     }
-    li.append(head, about, when, actions);
+    li.append(head, ...title, about, when, ...reason, actions);
     return li;
   }
 }
@@ -162,11 +172,4 @@ function focusName(focused) {
     if (focused.hasAttribute(name)) return name;
   }
   return "data-open";
-}
-
-function element(tag, className = "", text = null) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
 }

@@ -35,7 +35,7 @@ document.addEventListener("keydown", (event) => {
   if (tabs.current === "draw" && predictor.handleKey(event)) event.preventDefault();
 });
 
-const history = new History($("[data-panel='history']"), store, new Compare($("[data-compare]")));
+const history = new History($("[data-panel='history']"), store, new Compare($("[data-compare]"), store));
 const inside = new Inside($("[data-panel='inside']"), store, () => predictor.answer?.pixels ?? null);
 tabs.addEventListener("change", (event) => {
   if (event.detail === "history") history.refresh();

@@ -5,10 +5,9 @@ import { api } from "./api.js";
 import { describeError } from "./errors.js";
 import { duration, integer, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
-import { isActive } from "./store.js";
+import { datasetLabel, reasonText, runTitle, statusLabel } from "./words.js";
 
 const RATE_WINDOW = 5000; // ms of step arrivals the speed is measured over
-const RESUMABLE = new Set(["interrupted", "stopped", "failed"]);
 
 export class RunBar {
   constructor(root, store) {
@@ -30,7 +29,7 @@ export class RunBar {
       this.arrivals.push([performance.now(), store.steps.lastStep]);
       this.invalidate();
     });
-    for (const event of ["run", "epoch", "progress"]) store.addEventListener(event, () => this.invalidate());
+    for (const event of ["info", "run", "epoch", "progress"]) store.addEventListener(event, () => this.invalidate());
     onLangChange(() => this.render());
     this.render();
   }
@@ -84,10 +83,10 @@ export class RunBar {
     this.find("details").hidden = !has;
     this.renderButtons(run);
     if (!has) return;
-    this.find("name").textContent = t("run.label", { id: run.id });
-    this.find("dataset").textContent = t(`dataset.${run.dataset}`);
+    this.find("name").textContent = runTitle(run);
+    this.find("dataset").textContent = datasetLabel(this.store.info, run.dataset);
     const status = this.find("status");
-    status.textContent = t(`status.${run.status}`);
+    status.textContent = statusLabel(run.status);
     status.dataset.state = run.status;
     const totalSteps = run.steps_per_epoch * run.epochs_total;
     const step = Math.max(steps.lastStep, run.steps_done);
@@ -115,20 +114,18 @@ export class RunBar {
       this.find("eta").textContent = t("run.took", { t: duration(run.finished_at - run.started_at) });
     }
     const reason = this.find("reason");
-    reason.textContent = run.reason || "";
-    reason.hidden = !run.reason;
+    reason.textContent = reasonText(run);
+    reason.hidden = !reason.textContent;
+    reason.dataset.code = run.reason_code ?? "";
   }
 
   renderButtons(run) {
-    const active = isActive(run);
+    const active = this.store.isActive(run);
     const pause = this.find("pause");
     const resume = this.find("resume");
     const stop = this.find("stop");
-    const resumable =
-      run != null &&
-      (run.status === "paused" || (RESUMABLE.has(run.status) && run.epochs_done < run.epochs_total));
     pause.hidden = !active || run.status === "paused";
-    resume.hidden = !resumable;
+    resume.hidden = !this.store.canResume(run);
     stop.hidden = !active;
     for (const button of [pause, resume, stop]) button.disabled = this.busy;
   }

@@ -1,19 +1,14 @@
 // What the page knows: server info, the connection, the live run with its history, the run list.
 // Views listen to its events: info, connection, reset, run, steps, epoch, progress, runs.
 
+import { statusSets } from "./registry.js";
 import { StepSeries } from "./series.js";
-
-const FINISHED = new Set(["completed", "stopped", "diverged", "failed", "interrupted"]);
-export const ACTIVE = new Set(["loading-data", "running", "paused"]);
-
-export function isActive(run) {
-  return run != null && ACTIVE.has(run.status);
-}
 
 export class Store extends EventTarget {
   constructor() {
     super();
     this.info = null;
+    this.statuses = statusSets(null); // {active, finished, resumable}: sets of names from info.statuses
     this.connection = { state: "connecting", retryIn: 0 };
     this.run = null; // the live run's summary: the active run, else the latest
     this.steps = new StepSeries();
@@ -28,7 +23,24 @@ export class Store extends EventTarget {
 
   setInfo(info) {
     this.info = info;
+    this.statuses = statusSets(info);
     this.emit("info");
+  }
+
+  /** The run has a trainer, or waits for one: it can be paused or stopped, not deleted. */
+  isActive(run) {
+    return run != null && this.statuses.active.has(run.status);
+  }
+
+  isFinished(run) {
+    return run != null && this.statuses.finished.has(run.status);
+  }
+
+  /** Training can go on: a paused run, or a finished one that may resume and has epochs left. */
+  canResume(run) {
+    if (run == null) return false;
+    if (run.status === "paused") return true;
+    return this.statuses.resumable.has(run.status) && run.epochs_done < run.epochs_total;
   }
 
   setConnection(state, retryIn = 0) {
@@ -87,7 +99,7 @@ export class Store extends EventTarget {
       this.emit("reset");
       return;
     }
-    if (FINISHED.has(previous.status) && summary.status === "loading-data") {
+    if (this.isFinished(previous) && this.isActive(summary)) {
       // resumed from its last checkpoint: what came after it will be trained again
       this.steps.truncate(summary.steps_done);
       this.epochs = this.epochs.filter((e) => e.epoch <= summary.epochs_done);

@@ -1,50 +1,114 @@
-// The new-run form: presets fill every field, any field can be changed, the API's validation
-// messages appear next to the field they are about.
+// The new-run form, built from the server's settings table (GET /api/info `settings`): one field per
+// setting in the server's order, the advanced ones under "More settings", a field shown only while
+// the setting it depends on has one of its values. Presets fill every field, any field can be
+// changed, and the API's validation messages appear next to the field they are about.
 
 import { ApiError, api } from "./api.js";
+import { element } from "./dom.js";
 import { describeError, fieldMessage } from "./errors.js";
-import { setting } from "./format.js";
+import { setting as settingText } from "./format.js";
 import { has, onLangChange, t } from "./i18n.js";
-import { isActive } from "./store.js";
+import { applies, byName, configValue } from "./registry.js";
+import {
+  choiceExplanation,
+  choiceLabel,
+  explains,
+  fieldLabel,
+  presetHint,
+  settingHelp,
+} from "./words.js";
 
-const NUMBERS = ["init_std", "lr", "lr_decay", "momentum"];
-const INTEGERS = ["batch_size", "epochs", "seed"];
-const CHOICES = ["dataset", "activation", "init", "optimizer"];
+const NUMERIC = new Set(["integer", "number"]);
+// The settings explained in a line under their field: what a learner should read before pressing
+// Start, while the form stays one screen tall. Every other field has its help and, for a choice,
+// the chosen value's explanation as its tooltip and screen-reader description.
+const EXPLAINED = new Set(["activation", "lr", "init"]);
 
-/** The form's fields as the API's RunCreate names them, from a preset's full config. */
-function fromConfig(config) {
-  return {
-    dataset: config.dataset,
-    hidden: config.model.hidden.join(", "),
-    activation: config.model.activation,
-    init: config.model.init,
-    init_std: setting(config.model.init_std),
-    optimizer: config.optimizer.name,
-    lr: setting(config.optimizer.lr),
-    lr_decay: setting(config.optimizer.lr_decay),
-    momentum: setting(config.optimizer.momentum),
-    batch_size: String(config.batch_size),
-    epochs: String(config.epochs),
-    seed: String(config.seed),
-  };
+/** A setting's value as its field shows it. */
+function asText(setting, value) {
+  if (value == null) return "";
+  if (setting.kind === "sizes") return value.join(", ");
+  if (setting.kind === "number") return settingText(value);
+  return String(value);
 }
 
-/** Whether a field's text says the same as the preset's (0.10 is 0.1; "256,128" is "256, 128"). */
-function same(name, text, preset) {
-  if (NUMBERS.includes(name) || INTEGERS.includes(name)) {
-    return text.trim() !== "" && Number(text) === Number(preset);
+/** The numbers of a sizes field ("256, 128" or "256 128"), or null when it holds anything else. */
+function parseSizes(text) {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  return parts.length && parts.every((part) => /^\d+$/.test(part)) ? parts.map(Number) : null;
+}
+
+/** Whether a field's text says the same as the preset's value (0.10 is 0.1; "256,128" is "256, 128"). */
+function same(setting, text, value) {
+  if (NUMERIC.has(setting.kind)) {
+    if (value == null) return text.trim() === "";
+    return text.trim() !== "" && Number(text) === Number(value);
   }
-  if (name === "hidden") return text.split(/[\s,]+/).filter(Boolean).join(",") === preset.replace(/ /g, "");
-  return text === preset;
+  if (setting.kind === "sizes") return parseSizes(text)?.join(",") === value.join(",");
+  return text === value;
+}
+
+/** The bounds an <input type=number> can state (an exclusive bound only for whole numbers). */
+function inputBounds(setting) {
+  const bounds = {};
+  const integer = setting.kind === "integer";
+  if (setting.minimum != null && (integer || !setting.exclusive_minimum)) {
+    bounds.min = setting.minimum + (setting.exclusive_minimum ? 1 : 0);
+  }
+  if (setting.maximum != null && (integer || !setting.exclusive_maximum)) {
+    bounds.max = setting.maximum - (setting.exclusive_maximum ? 1 : 0);
+  }
+  return bounds;
+}
+
+/** One setting's field: label, input or select, help for screen readers, error, explanation. */
+function buildField(setting) {
+  const id = `f-${setting.name}`;
+  const box = element("div", "field");
+  box.dataset.setting = setting.name;
+  box.dataset.kind = setting.kind;
+  const label = element("label");
+  label.htmlFor = id;
+  let input;
+  if (setting.kind === "choice") {
+    input = element("select");
+    input.append(...setting.choices.map((choice) => new Option(choice, choice)));
+  } else {
+    input = element("input");
+    input.autocomplete = "off";
+    input.spellcheck = false;
+    if (setting.kind === "sizes") {
+      input.type = "text";
+      input.inputMode = "numeric";
+    } else {
+      input.type = "number";
+      input.step = setting.kind === "integer" ? "1" : "any";
+      input.inputMode = setting.kind === "integer" ? "numeric" : "decimal";
+      for (const [name, value] of Object.entries(inputBounds(setting))) input[name] = String(value);
+    }
+  }
+  input.id = id;
+  input.dataset.field = setting.name;
+  const help = element("p", "visually-hidden");
+  help.id = `help-${setting.name}`;
+  help.dataset.helpFor = setting.name;
+  const error = element("p", "field-error");
+  error.id = `err-${setting.name}`;
+  error.dataset.errorFor = setting.name;
+  error.hidden = true;
+  const described = [help.id, error.id];
+  box.append(label, input, help, error);
+  return { box, input, label, help, described };
 }
 
 export class RunForm {
   constructor(form, store) {
     this.form = form;
     this.store = store;
-    this.fields = Object.fromEntries(
-      [...form.querySelectorAll("[data-field]")].map((element) => [element.dataset.field, element]),
-    );
+    this.settings = []; // info.settings
+    this.parts = new Map(); // setting name -> {box, input, label, help, explain}
+    this.fields = {}; // name -> input or select: preset, name and every setting
+    for (const input of form.querySelectorAll("[data-field]")) this.fields[input.dataset.field] = input;
     this.startButton = form.querySelector("[data-start]");
     this.submitting = false;
     form.addEventListener("submit", (event) => {
@@ -54,91 +118,188 @@ export class RunForm {
     this.fields.preset.addEventListener("change", () => this.applyPreset());
     form.addEventListener("input", (event) => this.onEdit(event.target));
     form.addEventListener("change", (event) => this.onEdit(event.target));
-    store.addEventListener("info", () => this.fillChoices());
-    for (const event of ["reset", "run"]) store.addEventListener(event, () => this.renderBusy());
+    store.addEventListener("info", () => this.build());
+    for (const event of ["info", "reset", "run"]) store.addEventListener(event, () => this.renderBusy());
     onLangChange(() => this.renderTexts());
   }
 
-  fillChoices() {
-    const info = this.store.info;
+  get info() {
+    return this.store.info;
+  }
+
+  get preset() {
+    return byName(this.info?.presets, this.fields.preset.value);
+  }
+
+  /** The fields, once the settings are known: the main ones, then the advanced ones. */
+  build() {
+    const info = this.info;
+    this.settings = info.settings;
+    this.parts.clear();
+    const main = [];
+    const advanced = [];
+    for (const setting of this.settings) {
+      const part = buildField(setting);
+      if (EXPLAINED.has(setting.name) && explains(info, setting)) {
+        part.explain = element("p", "hint wide explain");
+        part.explain.id = `explain-${setting.name}`;
+        part.explain.dataset.explainFor = setting.name;
+        part.described.push(part.explain.id);
+      }
+      part.input.setAttribute("aria-describedby", part.described.join(" "));
+      this.parts.set(setting.name, part);
+      this.fields[setting.name] = part.input;
+      const nodes = part.explain ? [part.box, part.explain] : [part.box];
+      (setting.advanced ? advanced : main).push(...nodes);
+    }
+    this.form.querySelector("[data-settings]").replaceChildren(...main);
+    this.form.querySelector("[data-settings-advanced]").replaceChildren(...advanced);
     const preset = this.fields.preset;
-    preset.replaceChildren(...Object.keys(info.presets).map((name) => new Option(name, name)));
-    this.fields.dataset.replaceChildren(...info.datasets.map((name) => new Option(name, name)));
+    preset.replaceChildren(...info.presets.map(({ name }) => new Option(name, name)));
+    preset.value = info.default_preset;
     this.renderTexts();
     this.applyPreset();
   }
 
   applyPreset() {
-    const config = this.store.info?.presets[this.fields.preset.value];
+    const config = this.preset?.config;
     if (!config) return;
-    for (const [name, value] of Object.entries(fromConfig(config))) this.fields[name].value = value;
+    for (const setting of this.settings) {
+      this.fields[setting.name].value = asText(setting, configValue(config, setting));
+    }
     this.clearErrors();
     this.onEdit(null);
   }
 
+  /** The value a setting's field holds now, as the API names it (for applies_when). */
+  valueOf(setting) {
+    return this.fields[setting.name]?.value;
+  }
+
+  applies(setting) {
+    return applies(this.settings, setting, (other) => this.valueOf(other));
+  }
+
   onEdit(target) {
     if (target?.dataset?.field) this.showFieldError(target.dataset.field, "");
-    for (const element of this.form.querySelectorAll("[data-only-when]")) {
-      const [name, value] = element.dataset.onlyWhen.split("=");
-      element.hidden = this.fields[name].value !== value;
-    }
-    const config = this.store.info?.presets[this.fields.preset.value];
+    for (const setting of this.settings) this.parts.get(setting.name).box.hidden = !this.applies(setting);
+    this.layout();
+    const config = this.preset?.config;
     const modified =
       config != null &&
-      Object.entries(fromConfig(config)).some(([name, value]) => !same(name, this.fields[name].value, value));
+      this.settings.some(
+        (setting) =>
+          this.applies(setting) &&
+          !same(setting, this.fields[setting.name].value, configValue(config, setting)),
+      );
     this.form.querySelector("[data-preset-modified]").hidden = !modified;
-    this.renderTexts();
+    this.form.querySelector("[data-preset-hint]").textContent = presetHint(this.preset);
+    this.renderExplanations();
+  }
+
+  /**
+   * Two fields a row, each row followed by its fields' explanations: a grid order over what is
+   * shown (the DOM keeps the settings' order, so the tab order does not move under the pointer).
+   */
+  layout() {
+    for (const group of [false, true]) {
+      let order = 0;
+      let row = [];
+      const flush = () => {
+        for (const part of row) if (part.explain) part.explain.style.order = String(order++);
+        row = [];
+      };
+      for (const setting of this.settings) {
+        if (setting.advanced !== group) continue;
+        const part = this.parts.get(setting.name);
+        if (part.box.hidden) continue;
+        part.box.style.order = String(order++);
+        row.push(part);
+        if (row.length === 2) flush();
+      }
+      flush();
+    }
   }
 
   renderTexts() {
-    for (const option of this.fields.dataset.options) {
-      option.textContent = has(`dataset.${option.value}`) ? t(`dataset.${option.value}`) : option.value;
+    const info = this.info;
+    for (const setting of this.settings) {
+      const part = this.parts.get(setting.name);
+      part.label.textContent = fieldLabel(setting);
+      if (setting.kind === "choice") {
+        for (const option of part.input.options) option.textContent = choiceLabel(info, setting, option.value);
+      }
+      if (setting.optional) part.input.placeholder = t("form.auto");
     }
-    const presetKey = `preset.${this.fields.preset.value}`;
-    this.form.querySelector("[data-preset-hint]").textContent = has(presetKey) ? t(presetKey) : "";
-    this.form.querySelector("[data-explain-activation]").textContent = t(
-      `explain.${this.fields.activation.value}`,
-    );
+    this.form.querySelector("[data-preset-hint]").textContent = presetHint(this.preset);
     this.startButton.textContent = t(this.submitting ? "form.starting" : "form.start");
+    this.renderExplanations();
     this.renderBusy();
   }
 
+  /**
+   * A field's help and explanation (of its chosen value for a choice, else of the setting): under
+   * the field for the few explained there, else in its tooltip and screen-reader description.
+   */
+  renderExplanations() {
+    for (const setting of this.settings) {
+      const part = this.parts.get(setting.name);
+      const text =
+        setting.kind === "choice"
+          ? choiceExplanation(this.info, setting, this.valueOf(setting))
+          : has(`explain.${setting.name}`)
+            ? t(`explain.${setting.name}`)
+            : null;
+      const help = settingHelp(setting);
+      if (part.explain) {
+        part.explain.textContent = text ?? "";
+        part.explain.hidden = !text || part.box.hidden;
+        part.help.textContent = help;
+        part.input.title = help;
+      } else {
+        part.help.textContent = [help, text].filter(Boolean).join(". ");
+        part.input.title = [help, text].filter(Boolean).join("\n\n");
+      }
+    }
+  }
+
   renderBusy() {
-    this.form.querySelector("[data-busy-note]").hidden = !isActive(this.store.run);
+    this.form.querySelector("[data-busy-note]").hidden = !this.store.isActive(this.store.run);
   }
 
   /** The request body, or null after marking the fields that cannot be read. */
   read() {
     const body = { preset: this.fields.preset.value };
+    const name = this.fields.name.value.trim();
+    if (name) body.name = name;
     let ok = true;
-    for (const name of CHOICES) body[name] = this.fields[name].value;
-    const hidden = this.fields.hidden.value.split(/[\s,]+/).filter(Boolean);
-    if (hidden.length && hidden.every((part) => /^\d+$/.test(part))) {
-      body.hidden = hidden.map(Number);
-    } else {
-      this.showFieldError("hidden", t("error.hidden"));
+    const fail = (setting, key) => {
+      this.showFieldError(setting.name, t(key));
       ok = false;
-    }
-    for (const name of [...NUMBERS, ...INTEGERS]) {
-      const field = this.fields[name];
-      if (field.closest("[data-only-when]")?.hidden) continue; // not used by this optimizer or init
-      const text = field.value.trim();
-      const value = Number(text);
-      if (text === "" || !Number.isFinite(value)) {
-        this.showFieldError(name, t("error.number"));
-        ok = false;
-      } else if (INTEGERS.includes(name) && !Number.isInteger(value)) {
-        this.showFieldError(name, t("error.integer"));
-        ok = false;
+    };
+    for (const setting of this.settings) {
+      if (!this.applies(setting)) continue; // no effect with the other settings as they are
+      const text = this.fields[setting.name].value.trim();
+      if (setting.kind === "choice") {
+        body[setting.name] = text;
+      } else if (setting.kind === "sizes") {
+        const sizes = parseSizes(text);
+        if (sizes) body[setting.name] = sizes;
+        else fail(setting, "error.sizes");
+      } else if (text === "" && setting.optional) {
+        // not given: chosen by the server
       } else {
-        body[name] = value;
+        const value = Number(text);
+        if (text === "" || !Number.isFinite(value)) fail(setting, "error.number");
+        else if (setting.kind === "integer" && !Number.isInteger(value)) fail(setting, "error.integer");
+        else body[setting.name] = value;
       }
     }
     return ok ? body : null;
   }
 
   async submit() {
-    if (this.submitting) return;
+    if (this.submitting || !this.info) return;
     this.clearErrors();
     const body = this.read();
     if (!body) {
@@ -178,16 +339,18 @@ export class RunForm {
   }
 
   showFieldError(name, text) {
-    const element = this.form.querySelector(`[data-error-for="${name}"]`);
-    if (!element) return;
-    element.textContent = text;
-    element.hidden = !text;
+    const message = this.form.querySelector(`[data-error-for="${name}"]`);
+    const field = this.fields[name];
+    if (!message || !field) return;
+    message.textContent = text;
+    message.hidden = !text;
     if (text) {
-      this.fields[name].setAttribute("aria-invalid", "true");
-      const more = this.fields[name].closest("details");
+      field.setAttribute("aria-invalid", "true");
+      const more = field.closest("details");
       if (more) more.open = true;
+    } else {
+      field.removeAttribute("aria-invalid");
     }
-    if (!text) this.fields[name].removeAttribute("aria-invalid");
   }
 
   clearErrors() {

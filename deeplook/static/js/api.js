@@ -88,7 +88,7 @@ export const api = {
   /** Classify a picture (a data URL); `runId` null means the current model. */
   predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
   csvUrl: (id) => `${runPath(id)}/metrics.csv`,
-  /** Classify 784 values in [0, 1] with every layer's activations and the units' contributions. */
+  /** Classify an image's pixel values in [0, 1] (row-major) with every layer's activations and the units' contributions. */
   explain: (pixels, runId = null) =>
     request("POST", "/api/predict", { pixels, explain: true, ...(runId ? { run_id: runId } : {}) }),
 

@@ -2,7 +2,9 @@
 // and accuracy and loss per epoch.
 
 import { Plot, baseOptions, epochLine, formats, line } from "./charts.js";
-import { t } from "./i18n.js";
+import { integer, measure } from "./format.js";
+import { onLangChange, t } from "./i18n.js";
+import { datasetOf } from "./registry.js";
 import { MinMaxIndex, newSmoothState, pick, smooth } from "./series.js";
 
 const SMOOTHING_KEY = "deeplook.smoothing";
@@ -23,6 +25,17 @@ function remember(key, value) {
   } catch {
     // not remembered in private mode
   }
+}
+
+/** A text that quotes the dataset of the store's run (the default one before any run), kept current. */
+function datasetText(target, store, render) {
+  const update = () => {
+    const dataset = datasetOf(store.info, store.run?.dataset);
+    target.textContent = dataset ? render(dataset) : "";
+  };
+  for (const event of ["info", "reset"]) store.addEventListener(event, update);
+  onLangChange(update);
+  update();
 }
 
 /** Loss per step of the store's run: min/max-downsampled raw losses and their moving average. */
@@ -59,6 +72,11 @@ export class LossChart {
       data: (width) => this.columns(width),
     });
     this.showSmoothing();
+    datasetText(root.querySelector("[data-loss-explain]"), store, (dataset) => {
+      const classes = dataset.class_names.length;
+      const chance = Math.round(Math.log(classes) * 10) / 10; // the loss of a uniform guess
+      return t("chart.lossExplain", { classes: integer(classes), chance: measure(chance) });
+    });
     this.slider.addEventListener("input", () => {
       this.smoothing = Number(this.slider.value);
       remember(SMOOTHING_KEY, this.smoothing);
@@ -141,5 +159,8 @@ export class EpochCharts {
     for (const event of ["reset", "epoch"]) {
       store.addEventListener(event, () => this.plots.forEach((plot) => plot.invalidate()));
     }
+    datasetText(root.querySelector("[data-epoch-loss-explain]"), store, (dataset) =>
+      t("chart.epochLossExplain", { train: integer(dataset.train_size), test: integer(dataset.test_size) }),
+    );
   }
 }

@@ -1,8 +1,8 @@
 // Small images from the API's base64 arrays: float16 weights on a diverging colour scale (blue
-// negative, white zero, red positive) and uint8 test images, drawn 1:1 on 28×28 canvases that CSS
-// scales up crisply (image-rendering: pixelated).
+// negative, white zero, red positive) and uint8 test images, drawn 1:1 on canvases of the dataset's
+// image shape that CSS scales up crisply (image-rendering: pixelated).
 
-export const SIDE = 28;
+import { element } from "./dom.js";
 const NEGATIVE = [33, 102, 172]; // blue
 const POSITIVE = [178, 24, 43]; // red
 // |w| / scale is raised to this power: the largest weights set the scale, and without it the
@@ -49,19 +49,29 @@ export function diverging(value, scale) {
   return [255 + (target[0] - 255) * a, 255 + (target[1] - 255) * a, 255 + (target[2] - 255) * a];
 }
 
-export function canvas(className = "tile", width = SIDE, height = SIDE) {
-  const node = document.createElement("canvas");
+export function canvas(className, width, height) {
+  const node = element("canvas", className);
   node.width = width;
   node.height = height;
-  node.className = className;
   return node;
 }
 
-/** One unit's 784 weights (from `offset` in `values`) on a canvas. */
+/** A canvas one image of `shape` ([rows, columns], as info.datasets gives it) big. */
+export function imageCanvas(shape, className = "tile") {
+  return canvas(className, shape[1], shape[0]);
+}
+
+/** Size a canvas to `shape` (clearing it only when the size changes). */
+export function fitCanvas(target, shape) {
+  if (target.width !== shape[1]) target.width = shape[1];
+  if (target.height !== shape[0]) target.height = shape[0];
+}
+
+/** One unit's weights, an image as big as the canvas from `offset` in `values`. */
 export function drawWeights(target, values, offset, scale) {
   const context = target.getContext("2d");
-  const image = context.createImageData(SIDE, SIDE);
-  for (let i = 0; i < SIDE * SIDE; i++) {
+  const image = context.createImageData(target.width, target.height);
+  for (let i = 0; i < target.width * target.height; i++) {
     const [r, g, b] = diverging(values[offset + i], scale);
     image.data[4 * i] = r;
     image.data[4 * i + 1] = g;
@@ -71,12 +81,16 @@ export function drawWeights(target, values, offset, scale) {
   context.putImageData(image, 0, 0);
 }
 
-/** A grey image (values 0..255 or 0..1 with `unit`), light ink on dark like the Draw tab shows it. */
+/**
+ * A grey image as big as the canvas (values 0..255, or 0..1 with `unit`; none: blank), light ink on
+ * dark like the Draw tab shows it.
+ */
 export function drawDigit(target, values, offset = 0, unit = false) {
   const context = target.getContext("2d");
-  const image = context.createImageData(SIDE, SIDE);
-  for (let i = 0; i < SIDE * SIDE; i++) {
-    const v = unit ? Math.round(Math.min(Math.max(values[offset + i], 0), 1) * 255) : values[offset + i];
+  const image = context.createImageData(target.width, target.height);
+  for (let i = 0; i < target.width * target.height; i++) {
+    const raw = values ? values[offset + i] : 0;
+    const v = unit ? Math.round(Math.min(Math.max(raw, 0), 1) * 255) : raw;
     image.data[4 * i] = v;
     image.data[4 * i + 1] = v;
     image.data[4 * i + 2] = v;

@@ -1,14 +1,16 @@
 // Asking the network about the drawing as it is drawn, and showing its answer: the probabilities
-// with the winner marked, and the 28×28 picture it actually saw.
+// with the winner marked, and the picture it actually saw (the dataset's image shape).
 
 import { api } from "./api.js";
 import { probabilityRows } from "./bars.js";
 import { describeError } from "./errors.js";
-import { percent } from "./format.js";
-import { onLangChange, t } from "./i18n.js";
+import { integer, percent } from "./format.js";
+import { onLangChange, t, tOr } from "./i18n.js";
+import { datasetOf } from "./registry.js";
+import { runLine } from "./words.js";
+import { drawDigit, fitCanvas } from "./pixels.js";
 
 const DEBOUNCE = 120; // ms after the last change while drawing
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 export class Predictor {
   constructor(root, pad, store) {
@@ -32,6 +34,7 @@ export class Predictor {
     });
     this.choice.addEventListener("change", () => this.now());
     store.addEventListener("runs", () => this.fillChoices());
+    store.addEventListener("info", () => this.render());
     store.addEventListener("epoch", () => {
       if (!this.choice.value) this.now(); // the current model just got better: ask again
     });
@@ -59,7 +62,7 @@ export class Predictor {
     for (const run of this.store.runs) {
       if (run.checkpoint_epoch < 1) continue;
       const accuracy = run.test_accuracy == null ? "" : ` · ${percent(run.test_accuracy, 1)}`;
-      options.push(new Option(`${run.id} · ${run.preset ?? ""}${accuracy}`, run.id));
+      options.push(new Option(`${runLine(run)}${accuracy}`, run.id));
     }
     this.choice.replaceChildren(...options);
     this.choice.value = options.some((option) => option.value === keep) ? keep : "";
@@ -129,25 +132,28 @@ export class Predictor {
     this.find("answer-model").textContent = model
       ? t("draw.modelInfo", { id: model.run_id, epoch: model.epoch, acc: percent(model.test_accuracy, 1) })
       : "";
-    const fashion = (model?.dataset ?? this.store.run?.dataset) === "fashion-mnist";
-    this.find("draw-title").textContent = t(fashion ? "draw.titleFashion" : "draw.title");
-    this.find("draw-hint").textContent = t(fashion ? "draw.hintFashion" : "draw.hint");
-    this.renderBars(model?.class_names ?? DIGITS, answer?.probabilities ?? null, answer?.digit);
-    this.renderSeen(answer?.pixels ?? null);
+    // the model's dataset, else the followed run's, else the default one
+    const dataset = datasetOf(this.store.info, model?.dataset ?? this.store.run?.dataset);
+    const name = dataset?.name;
+    this.find("draw-title").textContent = tOr(`draw.title.${name}`, t("draw.title"));
+    this.find("draw-hint").textContent = tOr(`draw.hint.${name}`, t("draw.hint"));
+    const names = model?.class_names ?? dataset?.class_names ?? [];
+    this.find("softmax-explain").textContent = t("explain.softmax", { n: integer(names.length) });
+    this.renderBars(names, answer?.probabilities ?? null, answer?.digit);
+    if (dataset) this.renderSeen(dataset.image_shape, answer?.pixels ?? null);
   }
 
   renderBars(names, probabilities, winner) {
     this.find("probs").replaceChildren(...probabilityRows(names, probabilities, winner));
   }
 
-  renderSeen(pixels) {
+  renderSeen(shape, pixels) {
     const canvas = this.find("seen");
-    const context = canvas.getContext("2d");
-    const image = context.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
-      const v = pixels ? Math.round(Math.min(Math.max(pixels[i], 0), 1) * 255) : 0; // ink light on dark
-      image.data.set([v, v, v, 255], i * 4);
-    }
-    context.putImageData(image, 0, 0);
+    const [rows, cols] = shape;
+    const hint = t("draw.seenHint", { rows: integer(rows), cols: integer(cols) });
+    this.find("seen-hint").textContent = hint;
+    canvas.setAttribute("aria-label", hint);
+    fitCanvas(canvas, shape);
+    drawDigit(canvas, pixels, 0, true); // ink light on dark
   }
 }

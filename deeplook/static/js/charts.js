@@ -2,6 +2,7 @@
 // per animation frame however often their data changes.
 
 import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
+import { element } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { integer, measure, percent } from "./format.js";
 
@@ -37,8 +38,7 @@ export class Plot {
     this.chart = null;
     this.frame = 0;
     host.classList.add("plot");
-    this.empty = document.createElement("p");
-    this.empty.className = "plot-empty";
+    this.empty = element("p", "plot-empty");
     host.append(this.empty);
     new ResizeObserver(() => this.resize()).observe(host);
     dark.addEventListener("change", () => this.rebuild());
@@ -154,18 +154,28 @@ export function epochLine(label, stroke, format = measure) {
 /** Tick steps for whole numbers (steps, epochs): 1, 2, 5, 10, 20, 50, ... */
 const WHOLE = Array.from({ length: 27 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
 
+/** A share's vertical range: from 0, up to a little above the largest value (at least 5%, at most 100%). */
+function shareRange(u, min, max) {
+  return [0, Math.min(1, Math.max(0.05, (max ?? 0) * 1.15))];
+}
+
 /**
- * Options shared by every chart: `log` puts the vertical axis on a log scale; `wholeX` keeps the
- * horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart).
+ * Options shared by every chart: `log` puts the vertical axis on a log scale; `share` keeps it on
+ * 0..1 from zero (all zeros is a flat line at the bottom, not an axis up to 10,000%); `wholeX` keeps
+ * the horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart).
  */
-export function baseOptions(colors, series, { xLabel, yFormat = measure, log = false, wholeX = false }) {
+export function baseOptions(
+  colors,
+  series,
+  { xLabel, yFormat = measure, log = false, share = false, wholeX = false },
+) {
   const [x, y] = axes(colors, yFormat);
   return {
     series: [{ label: xLabel, value: (u, v) => (v == null ? "–" : number(v)) }, ...series],
     axes: [wholeX ? { ...x, incrs: WHOLE } : x, y],
     scales: {
       x: { time: false, ...(wholeX ? { range: (u, min, max) => [Math.min(min, 1), Math.max(max, 2)] } : {}) },
-      y: log ? { distr: 3, log: 10 } : { auto: true },
+      y: log ? { distr: 3, log: 10 } : share ? { range: shareRange } : { auto: true },
     },
     cursor: { points: { size: 6 }, drag: { x: true, y: false } },
     legend: { live: true },

@@ -5,21 +5,23 @@
 
 import { api } from "./api.js";
 import { probabilityRows } from "./bars.js";
+import { element } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, measure, percent } from "./format.js";
-import { t } from "./i18n.js";
-import { SIDE, bytesOf, canvas, drawDigit, drawWeights, float16s } from "./pixels.js";
+import { onLangChange, t } from "./i18n.js";
+import { bytesOf, canvas, drawDigit, drawWeights, fitCanvas, float16s, imageCanvas } from "./pixels.js";
+import { pixelCount } from "./registry.js";
 
 const PAGE = 24;
-const TEST_IMAGES = 10000;
 const TOP_UNITS = 8;
 const OFF = 236; // a silent unit: light grey; a firing one: deep blue (negative tanh: orange)
 const POSITIVE = [24, 78, 168];
 const NEGATIVE = [200, 90, 20];
 
 export class DigitView {
-  constructor(root, owner, drawing) {
-    this.owner = owner;
+  /** `drawing()` returns the pixels of the digit last drawn on the Draw tab, or null. */
+  constructor(root, state, drawing) {
+    this.state = state;
     this.drawing = drawing;
     this.find = (name) => root.querySelector(`[data-${name}]`);
     this.offset = 0;
@@ -39,11 +41,19 @@ export class DigitView {
       const button = event.target.closest("button[data-index]");
       if (!button || !this.gallery) return;
       const i = Number(button.dataset.position);
-      const pixels = Array.from(this.gallery.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+      const size = pixelCount(this.gallery.dataset);
+      const pixels = Array.from(this.gallery.pixels.subarray(i * size, (i + 1) * size), (v) => v / 255);
       this.choose({ pixels, label: this.gallery.labels[i], source: button.dataset.index });
       for (const other of this.find("test-gallery").querySelectorAll("button")) {
         other.setAttribute("aria-pressed", String(other === button));
       }
+    });
+    state.addEventListener("run", () => this.runChanged());
+    state.addEventListener("model", () => this.modelChanged());
+    for (const type of ["info", "run", "visible"]) state.addEventListener(type, () => this.show());
+    onLangChange(() => {
+      if (this.gallery) this.renderGallery();
+      this.render();
     });
   }
 
@@ -51,12 +61,15 @@ export class DigitView {
     this.answer = null;
     this.problem = null;
     this.weights = null;
-    if (this.input && this.owner.visible) this.explain();
+    if (this.input && this.state.visible) this.explain();
+    this.render();
   }
 
   /** The tab is showing: the gallery of the run's dataset, if it is not there yet. */
   show() {
-    const dataset = this.owner.dataset;
+    if (!this.state.visible) return;
+    const dataset = this.state.dataset;
+    if (!dataset) return;
     if (this.gallery?.dataset !== dataset || this.gallery.offset !== this.offset) this.loadGallery();
     this.find("use-drawing").disabled = !this.drawing();
   }
@@ -67,17 +80,17 @@ export class DigitView {
 
   page(direction) {
     const next = this.offset + direction * PAGE;
-    if (next < 0 || next >= TEST_IMAGES) return;
+    if (next < 0 || next >= (this.state.dataset?.test_size ?? 0)) return;
     this.offset = next;
     this.loadGallery();
   }
 
   async loadGallery() {
-    const dataset = this.owner.dataset;
+    const dataset = this.state.dataset;
     const offset = this.offset;
     try {
-      const data = await api.testImages(dataset, offset, PAGE);
-      if (dataset !== this.owner.dataset || offset !== this.offset) return;
+      const data = await api.testImages(dataset.name, offset, PAGE);
+      if (dataset !== this.state.dataset || offset !== this.offset) return;
       this.gallery = { dataset, offset, labels: data.labels, names: data.class_names, pixels: bytesOf(data.pixels) };
       this.renderGallery();
     } catch (error) {
@@ -87,31 +100,29 @@ export class DigitView {
   }
 
   renderGallery() {
-    const { labels, names, pixels, offset } = this.gallery;
+    const { dataset, labels, names, pixels, offset } = this.gallery;
+    const size = pixelCount(dataset);
     const buttons = labels.map((label, i) => {
-      const button = document.createElement("button");
+      const button = element("button", "example pick");
       button.type = "button";
-      button.className = "example pick";
       button.dataset.index = String(offset + i);
       button.dataset.position = String(i);
       button.dataset.true = String(label);
       button.setAttribute("aria-pressed", String(this.input?.source === button.dataset.index));
       button.setAttribute("aria-label", t("inside.pickLabel", { n: integer(offset + i), label: names[label] }));
-      const image = canvas("tile");
-      drawDigit(image, pixels, i * SIDE * SIDE);
-      const caption = document.createElement("span");
-      caption.textContent = names[label];
-      button.append(image, caption);
+      const image = imageCanvas(dataset.image_shape);
+      drawDigit(image, pixels, i * size);
+      button.append(image, element("span", "", names[label]));
       return button;
     });
     this.find("test-gallery").replaceChildren(...buttons);
     this.find("gallery-range").textContent = t("inside.images", {
       a: integer(offset + 1),
       b: integer(offset + labels.length),
-      n: integer(TEST_IMAGES),
+      n: integer(dataset.test_size),
     });
     this.find("gallery-prev").disabled = offset === 0;
-    this.find("gallery-next").disabled = offset + PAGE >= TEST_IMAGES;
+    this.find("gallery-next").disabled = offset + PAGE >= dataset.test_size;
   }
 
   choose(input) {
@@ -120,8 +131,7 @@ export class DigitView {
   }
 
   async explain() {
-    const owner = this.owner;
-    const runId = owner.runId;
+    const runId = this.state.runId;
     if (!this.input || !runId) return;
     const sequence = ++this.sequence;
     try {
@@ -164,7 +174,10 @@ export class DigitView {
       return;
     }
     const names = answer.model.class_names;
-    drawDigit(this.find("digit-input"), answer.pixels, 0, true);
+    const input = this.find("digit-input");
+    const shape = this.state.dataset?.image_shape;
+    if (shape) fitCanvas(input, shape);
+    drawDigit(input, answer.pixels, 0, true);
     const truth = this.input?.label;
     message.textContent =
       truth == null
@@ -182,13 +195,10 @@ export class DigitView {
 
   renderLayers(layers) {
     const rows = layers.map((values, i) => {
-      const row = document.createElement("div");
-      row.className = "layer";
+      const row = element("div", "layer");
       row.dataset.layer = String(i);
       row.dataset.units = String(values.length);
-      const label = document.createElement("span");
-      label.className = "layer-label";
-      label.textContent = t("inside.layer", { n: i + 1, units: integer(values.length) });
+      const label = element("span", "layer-label", t("inside.layer", { n: i + 1, units: integer(values.length) }));
       const strip = canvas("strip", values.length, 1);
       const most = Math.max(1e-9, ...values.map(Math.abs));
       const context = strip.getContext("2d");
@@ -225,25 +235,20 @@ export class DigitView {
     const most = Math.max(1e-9, ...top.map((item) => Math.abs(item.value)));
     const weights = answer.activations.length === 2 ? this.weights : null;
     const items = top.map(({ value, unit }) => {
-      const item = document.createElement("li");
+      const item = element("li");
       item.dataset.unit = String(unit);
       if (weights && unit < weights.images.count) {
-        const image = canvas("tile");
-        drawWeights(image, weights.values, unit * SIDE * SIDE, weights.images.scale);
+        const { width, height, scale } = weights.images;
+        const image = canvas("tile", width, height);
+        drawWeights(image, weights.values, unit * width * height, scale);
         item.append(image);
       }
-      const text = document.createElement("span");
-      text.className = "contrib-label";
-      text.textContent = t("inside.unit", { n: unit });
-      const track = document.createElement("span");
-      track.className = "prob-track";
-      const bar = document.createElement("span");
-      bar.className = "prob-bar";
+      const text = element("span", "contrib-label", t("inside.unit", { n: unit }));
+      const track = element("span", "prob-track");
+      const bar = element("span", "prob-bar");
       bar.style.width = `${Math.max(0, (value / most) * 100).toFixed(1)}%`;
       track.append(bar);
-      const amount = document.createElement("span");
-      amount.className = "prob-value";
-      amount.textContent = `${value >= 0 ? "+" : ""}${measure(value)}`;
+      const amount = element("span", "prob-value", `${value >= 0 ? "+" : ""}${measure(value)}`);
       item.append(text, track, amount);
       return item;
     });

@@ -1,10 +1,14 @@
 // Layer health over a run's epochs (small multiples: update ratio on a log scale with the 1e-3 rule
-// of thumb, saturated or dead share, weight RMS; one line per layer) and the chosen epoch's weight and
-// gradient histograms as plain canvas bars.
+// of thumb, the share of saturated or dead units as the activation's health rule says, weight RMS;
+// one line per layer) and the chosen epoch's weight and gradient histograms as plain canvas bars.
 
+import { api } from "./api.js";
 import { Plot, baseOptions, epochLine, formats, line, palette } from "./charts.js";
+import { element } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { measure } from "./format.js";
+import { choiceLabel } from "./words.js";
+import { byName } from "./registry.js";
 
 const RULE_OF_THUMB = 1e-3;
 const dark = window.matchMedia("(prefers-color-scheme: dark)");
@@ -14,12 +18,13 @@ function layerColors(colors) {
 }
 
 export class HealthView {
-  constructor(root) {
+  constructor(root, state) {
     this.root = root;
+    this.state = state;
     this.find = (name) => root.querySelector(`[data-${name}]`);
     this.series = null; // the last HealthSeries
     this.report = null; // the last InspectOut
-    this.relu = false;
+    this.kind = "saturated"; // the measure the flat chart shows: the activation's health kind
     const chart = (name, measureName, options) =>
       new Plot(this.find(`chart='${name}'`), {
         options: (colors) => this.options(colors, measureName, options),
@@ -27,10 +32,18 @@ export class HealthView {
         emptyKey: "inside.noHealth",
       });
     this.ratio = chart("update-ratio", "update_ratio", { log: true, rule: true });
-    this.flat = chart("flat", "flat", { yFormat: formats.percent });
+    this.flat = chart("flat", "flat", { yFormat: formats.percent, share: true });
     this.rms = chart("weight-rms", "weight_rms", {});
     dark.addEventListener("change", () => this.drawHistograms());
-    onLangChange(() => this.drawHistograms());
+    onLangChange(() => {
+      this.drawHistograms();
+      this.renderTitle();
+    });
+    state.addEventListener("run", () => this.clear());
+    state.addEventListener("series", () => this.showSeries(state.series));
+    state.addEventListener("epoch", () => this.loadEpoch());
+    for (const type of ["info", "run", "summary"]) state.addEventListener(type, () => this.renderTitle());
+    this.renderTitle();
   }
 
   /** Hidden layers only for saturation (the output is a softmax); every layer otherwise. */
@@ -39,19 +52,19 @@ export class HealthView {
     return measureName === "flat" ? names.slice(0, -1) : names;
   }
 
-  options(colors, measureName, { log = false, rule = false, yFormat = log ? formats.log : measure }) {
+  options(colors, measureName, { log = false, rule = false, share = false, yFormat = log ? formats.log : measure }) {
     const palette = layerColors(colors);
     const series = this.layers(measureName).map((name, i) =>
       epochLine(name, palette[i % palette.length], log ? measure : yFormat),
     );
     if (rule) series.push(line(t("inside.ruleOfThumb"), colors.text, { dash: [4, 4], width: 1 }));
-    return baseOptions(colors, series, { xLabel: t("axis.epoch"), yFormat, log, wholeX: true });
+    return baseOptions(colors, series, { xLabel: t("axis.epoch"), yFormat, log, share, wholeX: true });
   }
 
   columns(measureName) {
     const data = this.series;
     if (!data || data.epochs.length === 0) return null;
-    const key = measureName === "flat" ? (this.relu ? "dead" : "saturated") : measureName;
+    const key = measureName === "flat" ? this.kind : measureName;
     const log = measureName === "update_ratio";
     const columns = [data.epochs];
     for (const name of this.layers(measureName)) {
@@ -69,30 +82,47 @@ export class HealthView {
     this.drawHistograms();
   }
 
-  showSeries(series, run) {
+  showSeries(series) {
     const shape = (data) => Object.keys(data?.layers ?? {}).join();
     const changed = shape(series) !== shape(this.series);
     this.series = series;
-    this.relu = run?.config?.model?.activation === "relu";
     for (const plot of [this.ratio, this.flat, this.rms]) {
       if (changed) plot.rebuild(); // new layers: new series
       else plot.invalidate();
     }
   }
 
-  showEpoch(report) {
-    this.report = report;
-    this.drawHistograms();
+  /** The chosen epoch's histograms. */
+  async loadEpoch() {
+    const { runId, epoch, generation } = this.state;
+    try {
+      const report = await api.inspect(runId, epoch);
+      if (!this.state.isCurrent(generation)) return;
+      this.report = report;
+      this.drawHistograms();
+    } catch (error) {
+      this.state.fail({ error }, generation);
+    }
   }
 
-  render(run) {
-    const relu = run?.config?.model?.activation === "relu";
-    if (relu !== this.relu && this.series) {
-      this.relu = relu;
-      this.flat.rebuild();
+  /** The flat chart's title and text, for the run's activation: saturated outputs or dead units. */
+  renderTitle() {
+    const rule = this.state.healthRule;
+    if (rule.kind !== this.kind) {
+      this.kind = rule.kind;
+      if (this.series) this.flat.rebuild();
     }
-    this.find("flat-title").textContent = t(relu ? "inside.dead" : "inside.saturated");
-    this.find("flat-explain").textContent = t(relu ? "inside.deadExplain" : "inside.saturatedExplain");
+    const info = this.state.info;
+    const name = this.state.run?.config?.model?.activation;
+    const setting = byName(info?.settings, "activation");
+    const activation = name && setting ? choiceLabel(info, setting, name) : (name ?? "");
+    const params = { activation, low: measure(rule.low), high: measure(rule.high) };
+    this.find("flat-title").textContent = t(rule.kind === "dead" ? "inside.dead" : "inside.saturated");
+    this.find("flat-explain").textContent = t(
+      rule.kind === "dead" ? "inside.deadExplain" : "inside.saturatedExplain",
+      params,
+    );
+    this.find("flat-title").closest("figure").dataset.kind = rule.kind;
   }
 
   drawHistograms() {
@@ -110,20 +140,14 @@ export class HealthView {
         ["gradients", report.gradient_histograms[name], colors.test],
       ]) {
         if (!histogram) continue;
-        const figure = document.createElement("figure");
-        figure.className = "histogram";
+        const figure = element("figure", "histogram");
         figure.dataset.array = name;
         figure.dataset.kind = kind;
-        const bars = document.createElement("canvas");
-        bars.width = 180;
-        bars.height = 56;
+        const bars = Object.assign(element("canvas"), { width: 180, height: 56 });
         drawBars(bars, histogram.counts, color, colors.grid);
-        const caption = document.createElement("figcaption");
-        const title = document.createElement("strong");
-        title.textContent = `${name} · ${t(`inside.kind.${kind}`)}`;
-        const range = document.createElement("span");
-        range.className = "muted";
-        range.textContent = `${measure(histogram.edges[0])} … ${measure(histogram.edges.at(-1))}`;
+        const caption = element("figcaption");
+        const title = element("strong", "", `${name} · ${t(`inside.kind.${kind}`)}`);
+        const range = element("span", "muted", `${measure(histogram.edges[0])} … ${measure(histogram.edges.at(-1))}`);
         caption.append(title, range);
         figure.append(bars, caption);
         figures.push(figure);

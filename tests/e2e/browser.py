@@ -10,10 +10,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from deeplook.engine.status import FINISHED as FINISHED_STATUSES
 from tests.support import Server
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-FINISHED = ("completed", "stopped", "diverged", "failed", "interrupted")
+FINISHED = frozenset(str(status) for status in FINISHED_STATUSES)  # the engine's, as the page derives them
 LOSS = "[data-chart='loss']"
 ACCURACY = "[data-chart='accuracy']"
 

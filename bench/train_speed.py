@@ -164,7 +164,7 @@ class NotebookAdam:
 def notebook_runner(config: TrainConfig, data: Dataset, threads: int, epochs: int) -> EpochRunner:
     """The notebook's loop; the data is scaled to float64 and one-hot encoded up front, as it does."""
     rng = np.random.default_rng(config.seed)
-    net = NotebookNet(init_weights(config.model, np.random.default_rng(config.seed)), config.model.activation)
+    net = NotebookNet(init_weights(config.model, config.seed), config.model.activation)
     opt = config.optimizer
     optimizer: NotebookSGD | NotebookAdam = (
         NotebookAdam(net.params, opt.lr, opt.beta1, opt.beta2, opt.eps)
@@ -195,7 +195,7 @@ def torch_runner(config: TrainConfig, data: Dataset, threads: int, epochs: int) 
     import torch
 
     rng = np.random.default_rng(config.seed)
-    arrays = init_weights(config.model, np.random.default_rng(config.seed))
+    arrays = init_weights(config.model, config.seed)
     activation = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[
         config.model.activation
     ]

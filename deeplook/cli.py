@@ -152,7 +152,7 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 print(format_epoch(event, config.epochs), flush=True)
             elif isinstance(event, Checkpoint):
                 last = event
-            else:
+            elif isinstance(event, RunFinished):
                 finished = event
     except KeyboardInterrupt:
         print("interrupted: keeping the model of the last completed epoch", file=sys.stderr)

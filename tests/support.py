@@ -27,7 +27,7 @@ def free_port() -> int:
 class Server:
     """``deeplook serve`` in its own process on a free loopback port."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, startup: float = 30) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
@@ -47,7 +47,7 @@ class Server:
                 stderr=subprocess.STDOUT,
             )
         self.http = httpx.Client(base_url=self.url, timeout=10)
-        self._wait_healthy()
+        self._wait_healthy(startup)
 
     def _wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

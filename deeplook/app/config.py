@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from deeplook.engine.data import default_cache_dir
 
 
 def default_data_dir() -> Path:
@@ -47,6 +49,24 @@ class Settings(BaseSettings):
     ws_ping_interval: float = Field(3.0, gt=0, description="websocket keepalive ping interval (seconds)")
     ws_ping_timeout: float = Field(5.0, gt=0, description="close a websocket whose pong is this late")
     step_points: int = Field(2000, ge=100, description="step losses kept when a long curve is downsampled")
+    max_active_runs: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="runs that train at the same time (default: the core count); more wait, queued",
+    )
+    max_queued_runs: int = Field(16, ge=0, description="runs that may wait; beyond, a start gets 429")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="where runs train: local processes, or actors of a Ray cluster"
+    )
+    ray_address: str | None = Field(
+        None, description="the Ray cluster to join (e.g. ray://head:10001); default: start a local one"
+    )
+    store_lock_limit: float = Field(
+        60.0, gt=0, description="seconds a locked database is waited for before a run fails"
+    )
+    stop_wait: float = Field(
+        5.0, gt=0, description="seconds a stopping run's worker gets before it is killed"
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -62,3 +82,13 @@ class Settings(BaseSettings):
     @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
+
+    @property
+    def cores(self) -> int:
+        return os.cpu_count() or 1
+
+    @property
+    def shared_dir(self) -> Path:
+        """Where datasets are written once for every worker to map."""
+        base = self.cache_dir if self.cache_dir is not None else default_cache_dir()
+        return base / "shared"

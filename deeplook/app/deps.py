@@ -10,39 +10,49 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
+from deeplook.app.files import RunFiles
 from deeplook.app.hub import Hub
 from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
 from deeplook.app.runs import RunManager
 from deeplook.app.store import Store
+from deeplook.app.writer import StoreWriter
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_runs(request: Request) -> RunManager:
-    return request.app.state.runs  # type: ignore[no-any-return]
+    return request.app.state.runs
 
 
 def get_models(request: Request) -> ModelRegistry:
-    return request.app.state.models  # type: ignore[no-any-return]
+    return request.app.state.models
 
 
 def get_store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.store
 
 
 def get_datasets(request: Request) -> DatasetCache:
-    return request.app.state.datasets  # type: ignore[no-any-return]
+    return request.app.state.datasets
 
 
 def get_reports(request: Request) -> ReportStore:
-    return request.app.state.reports  # type: ignore[no-any-return]
+    return request.app.state.reports
 
 
 def get_hub(request: Request) -> Hub:
-    return request.app.state.hub  # type: ignore[no-any-return]
+    return request.app.state.hub
+
+
+def get_files(request: Request) -> RunFiles:
+    return request.app.state.files
+
+
+def get_writer(request: Request) -> StoreWriter:
+    return request.app.state.writer
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -52,6 +62,8 @@ StoreDep = Annotated[Store, Depends(get_store)]
 DatasetsDep = Annotated[DatasetCache, Depends(get_datasets)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 ReportsDep = Annotated[ReportStore, Depends(get_reports)]
+FilesDep = Annotated[RunFiles, Depends(get_files)]
+WriterDep = Annotated[StoreWriter, Depends(get_writer)]
 
 _bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")
 

@@ -1,15 +1,19 @@
-"""Fan-out of training events to websocket clients, one bounded queue per client.
+"""Fan-out of run events to websocket clients, one bounded queue per client.
 
-``publish`` never waits: it appends to each subscriber's queue and wakes its sender. Step batches
-are merged per subscriber, so a client that reads slowly gets fewer, larger step messages; a
-subscriber whose queue overflows is marked stuck and its socket is closed by its sender.
+A client follows some runs: the ones it subscribed to by id, and (unless it said otherwise) every
+active run. Status messages (a run was created, changed state or ended) go to every client, so run
+lists stay current; steps, epochs, progress and changes go to a run's followers only.
+
+``publish`` never waits: it appends to each follower's queue and wakes its sender. Step batches are
+merged per client and run, so a client that reads slowly gets fewer, larger step messages; a client
+whose queue overflows is marked stuck and its socket is closed by its sender.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import cached_property
 
@@ -17,10 +21,14 @@ from deeplook.app.messages import StepMessage
 
 
 class StepBatch:
-    """Steps for the stream, serialised once however many subscribers send them."""
+    """Steps of one run for the stream, serialised once however many clients send them."""
 
     def __init__(self, message: StepMessage) -> None:
         self.message = message
+
+    @property
+    def run_id(self) -> str:
+        return self.message.run_id
 
     @cached_property
     def text(self) -> str:
@@ -31,25 +39,46 @@ Outgoing = str | StepBatch
 
 
 class Subscription:
-    """One client's queue of outgoing messages (JSON text, or step batches still to be merged)."""
+    """One client: the runs it follows and its queue of outgoing messages."""
 
-    def __init__(self, limit: int) -> None:
-        self._queue: deque[Outgoing] = deque()
+    def __init__(self, hub: Hub, limit: int) -> None:
+        self._hub = hub
+        self._queue: deque[Outgoing | None] = deque()
         self._limit = limit
         self._ready = asyncio.Event()
+        self._last_steps: dict[str, int] = {}  # run -> position of its last step batch in the queue
+        self._dropped = 0  # positions before the queue's start (items taken out so far)
         self.stuck = False
+        self.runs: set[str] = set()
+        self.follow_active = True
 
-    def put(self, message: Outgoing) -> None:
+    def follows(self, run_id: str) -> bool:
+        return run_id in self.runs or (self.follow_active and run_id in self._hub.active_runs)
+
+    def put(self, message: Outgoing, run_id: str | None = None) -> None:
         if self.stuck:
             return
-        last = self._queue[-1] if self._queue else None
-        if isinstance(message, StepBatch) and isinstance(last, StepBatch) and _same_run(last, message):
-            self._queue[-1] = StepBatch(_merge(last.message, message.message))
-        elif len(self._queue) >= self._limit:
+        if isinstance(message, StepBatch):
+            position = self._last_steps.get(message.run_id)
+            index = None if position is None else position - self._dropped
+            if index is not None and 0 <= index < len(self._queue):
+                held = self._queue[index]
+                assert isinstance(held, StepBatch)
+                self._queue[index] = StepBatch(_merge(held.message, message.message))
+                self._ready.set()
+                return
+        if len(self._queue) >= self._limit:
             self.stuck = True
             self._queue.clear()
-        else:
-            self._queue.append(message)
+            self._last_steps.clear()
+            self._ready.set()
+            return
+        self._queue.append(message)
+        position = self._dropped + len(self._queue) - 1
+        if isinstance(message, StepBatch):
+            self._last_steps[message.run_id] = position
+        elif run_id is not None:
+            self._last_steps.pop(run_id, None)  # later steps must come after this message
         self._ready.set()
 
     async def get(self) -> list[str]:
@@ -57,8 +86,10 @@ class Subscription:
         await self._ready.wait()
         self._ready.clear()
         items = list(self._queue)
+        self._dropped += len(self._queue)
         self._queue.clear()
-        return [item if isinstance(item, str) else item.text for item in items]
+        self._last_steps.clear()
+        return [item if isinstance(item, str) else item.text for item in items if item is not None]
 
     def close(self) -> None:
         """Wake the sender with nothing queued, so it can notice the hub is closing."""
@@ -75,6 +106,7 @@ class Hub:
         self._queue_limit = queue_limit
         self._updates_per_second = updates_per_second
         self._sends_per_second = sends_per_second
+        self.active_runs: set[str] = set()
         self.closing = False
 
     @property
@@ -83,35 +115,41 @@ class Hub:
 
     @property
     def frame_interval(self) -> float:
-        """Seconds between two frames to one client, and between two step batches from training.
+        """Seconds between two frames to one client, whatever the number of runs it follows.
 
-        Each frame costs the event loop, and so the training thread, time: with many viewers frames
-        come less often and carry more, so that all of them together stay within the send budget.
+        Each frame costs the event loop time: with many viewers frames come less often and carry more,
+        so that all of them together stay within the send budget.
         """
         return max(1.0 / self._updates_per_second, len(self._subscribers) / self._sends_per_second)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
-        subscription = Subscription(self._queue_limit)
+        subscription = Subscription(self, self._queue_limit)
         self._subscribers.add(subscription)
         try:
             yield subscription
         finally:
             self._subscribers.discard(subscription)
 
-    def publish(self, message: Outgoing) -> None:
-        """Queue a message for every subscriber (serialised once, here, unless it is a step batch)."""
+    def set_active(self, run_id: str, active: bool) -> None:
+        if active:
+            self.active_runs.add(run_id)
+        else:
+            self.active_runs.discard(run_id)
+
+    def publish(self, message: Outgoing, run_id: str | None = None) -> None:
+        """Queue a message for every client that follows ``run_id`` (every client when None)."""
         for subscription in self._subscribers:
-            subscription.put(message)
+            if run_id is None or subscription.follows(run_id):
+                subscription.put(message, run_id)
+
+    def followers(self, run_id: str) -> Iterable[Subscription]:
+        return [s for s in self._subscribers if s.follows(run_id)]
 
     def close(self) -> None:
         self.closing = True
         for subscription in self._subscribers:
             subscription.close()
-
-
-def _same_run(first: StepBatch, second: StepBatch) -> bool:
-    return first.message.run_id == second.message.run_id
 
 
 def _merge(first: StepMessage, second: StepMessage) -> StepMessage:

@@ -21,16 +21,31 @@ from deeplook import __version__
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
 from deeplook.app.errors import ServiceError
+from deeplook.app.files import RunFiles
 from deeplook.app.hub import Hub
 from deeplook.app.messages import message_schema
 from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
-from deeplook.app.routes import docs, inspect, predict, runs, service, ws
+from deeplook.app.routes import docs, inspect, models, predict, races, runs, service, ws
 from deeplook.app.runs import RunManager
 from deeplook.app.store import Store
+from deeplook.app.workers.base import Executor
+from deeplook.app.workers.local import LocalExecutor
+from deeplook.app.writer import StoreWriter
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+RETRY_AFTER = 10
+"""Seconds a client refused with 429 (the queue is full) is asked to wait."""
 logger = logging.getLogger("deeplook")
+
+
+def make_executor(settings: Settings) -> Executor:
+    """The executor the settings name: local processes (the default) or a Ray cluster."""
+    if settings.executor == "ray":
+        from deeplook.app.workers.ray import RayExecutor  # only with deeplook[ray] installed
+
+        return RayExecutor(settings.ray_address)
+    return LocalExecutor(settings.shared_dir)
 
 
 @asynccontextmanager
@@ -40,26 +55,40 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     interrupted = store.mark_interrupted()
     if interrupted:
         logger.warning("marked as interrupted after a restart: %s", ", ".join(interrupted))
+    loop = asyncio.get_running_loop()
+    runs: RunManager | None = None
+
+    def steps_unwritable(run_ids: list[str], why: str) -> None:
+        if runs is not None:
+            loop.call_soon_threadsafe(runs.storage_failed, run_ids, why)
+
+    writer = StoreWriter(store, settings.store_lock_limit, steps_unwritable)
+    files = RunFiles(settings.runs_dir)
+    executor = make_executor(settings)
     hub = Hub(settings.ws_queue_limit, settings.ws_updates_per_second, settings.ws_sends_per_second)
-    models = ModelRegistry(store, settings.runs_dir)
-    await asyncio.to_thread(models.reload_current)
-    app.state.store = store
-    app.state.hub = hub
-    app.state.models = models
-    app.state.datasets = DatasetCache(settings)
-    app.state.reports = ReportStore(settings.runs_dir)
-    app.state.runs = RunManager(settings, store, hub, models, app.state.datasets, app.state.reports)
+    models = ModelRegistry(store, files)
+    await asyncio.to_thread(models.reload)
+    datasets = DatasetCache(settings, executor)
+    reports = ReportStore(files)
+    runs = RunManager(settings, store, writer, hub, models, datasets, reports, files, executor)
+    state = app.state
+    state.store, state.writer, state.files, state.hub = store, writer, files, hub
+    state.models, state.datasets, state.reports, state.runs = models, datasets, reports, runs
     try:
         yield
     finally:
         hub.close()
-        await app.state.runs.shutdown()
+        await runs.shutdown()
+        await asyncio.to_thread(writer.close)
+        executor.close()
         store.close()
 
 
 async def service_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ServiceError)
-    return JSONResponse({"detail": error.message}, status_code=error.status)
+    headers = {"Retry-After": str(RETRY_AFTER)} if error.status == 429 else None
+    body = {"detail": error.message, "code": error.code, "params": error.params}
+    return JSONResponse(body, status_code=error.status, headers=headers)
 
 
 async def validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -109,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (runs, inspect, predict, service, ws):
+    for module in (runs, races, models, inspect, predict, service, ws):
         app.include_router(module.router)
     app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
     app.include_router(docs.router)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from deeplook.app.schemas import RunDetail, RunSummary, Strict
+from deeplook.app.schemas import RUN_ID_PATTERN, RunDetail, RunSummary, Strict
 from deeplook.engine.train import EpochMetrics
 
 
@@ -26,7 +26,8 @@ class ProgressMessage(BaseModel):
 
 
 class SnapshotMessage(BaseModel):
-    """First message on connect: the active or latest run with its whole (downsampled) history."""
+    """A run with its whole (downsampled) history: one per run a client starts to follow (on connect,
+    every active run, or the latest run when none is active; ``run`` is null when there is no run)."""
 
     type: Literal["snapshot"] = "snapshot"
     run: RunDetail | None
@@ -59,6 +60,15 @@ class StatusMessage(BaseModel):
     run: RunSummary
 
 
+class ChangeMessage(BaseModel):
+    """A followed run's learning rate was changed; it applies from ``step`` on."""
+
+    type: Literal["change"] = "change"
+    run_id: str
+    step: int
+    lr: float
+
+
 class PongMessage(BaseModel):
     """The answer to a client's ping."""
 
@@ -66,7 +76,13 @@ class PongMessage(BaseModel):
 
 
 SingleMessage = Annotated[
-    SnapshotMessage | StepMessage | EpochMessage | StatusMessage | ProgressMessage | PongMessage,
+    SnapshotMessage
+    | StepMessage
+    | EpochMessage
+    | StatusMessage
+    | ProgressMessage
+    | ChangeMessage
+    | PongMessage,
     Field(discriminator="type"),
 ]
 
@@ -95,7 +111,24 @@ class PingMessage(Strict):
     type: Literal["ping"]
 
 
-ClientMessage = PingMessage
+class SubscribeMessage(Strict):
+    """Follow more runs: each named one (a snapshot of each comes first), and with ``active`` every
+    run that trains (the default on connect)."""
+
+    type: Literal["subscribe"]
+    runs: list[Annotated[str, Field(pattern=RUN_ID_PATTERN)]] = Field(default_factory=list, max_length=64)
+    active: bool | None = Field(None, description="also follow every active run (None: leave as it is)")
+
+
+class UnsubscribeMessage(Strict):
+    """Stop following runs (``active: false`` stops following active runs by default)."""
+
+    type: Literal["unsubscribe"]
+    runs: list[Annotated[str, Field(pattern=RUN_ID_PATTERN)]] = Field(default_factory=list, max_length=64)
+    active: bool | None = None
+
+
+ClientMessage = Annotated[PingMessage | SubscribeMessage | UnsubscribeMessage, Field(discriminator="type")]
 
 SERVER_MESSAGES: TypeAdapter[Any] = TypeAdapter(ServerMessage)
 CLIENT_MESSAGES: TypeAdapter[Any] = TypeAdapter(ClientMessage)

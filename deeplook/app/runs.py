@@ -1,66 +1,72 @@
-"""Training runs: one at a time, in a worker thread, persisted and streamed as it goes.
+"""Runs, decided in one place: the state machine of every run and the queue, on the event loop.
 
-The worker thread trains, writes the store and the checkpoints, and hands messages to the event
-loop with ``call_soon_threadsafe``; everything the loop reads (the active run, its history) is
-changed on the loop only.
+Every transition (start, queue, launch, pause, resume, one step, stop, cancel, delete, change) is
+decided synchronously on the loop: a request first claims the run in memory (so a concurrent request
+sees the claim and gets 409), then awaits its I/O, then commits or gives the claim back. A run has
+at most one worker, and every worker belongs to a run the manager can stop.
+
+Workers train elsewhere (``app/workers``); their events come back through a ``Recorder`` (files) to
+``_on_event`` here, which updates the live view, publishes to the hub and queues the database writes
+(``StoreWriter``). Nothing here blocks the loop: files and the database are written off it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
-import shutil
-import threading
 import time
-from dataclasses import dataclass, field
-
-import numpy as np
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
 
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
-from deeplook.app.errors import Conflict, Invalid, NotFound
+from deeplook.app.errors import ServiceError
+from deeplook.app.files import RunFiles
 from deeplook.app.hub import Hub, StepBatch
-from deeplook.app.messages import EpochMessage, ProgressMessage, SnapshotMessage, StatusMessage, StepMessage
+from deeplook.app.live import LiveRun, LiveSeries
+from deeplook.app.messages import (
+    ChangeMessage,
+    EpochMessage,
+    ProgressMessage,
+    SnapshotMessage,
+    StatusMessage,
+    StepMessage,
+)
 from deeplook.app.models import ModelRegistry, ServingModel
+from deeplook.app.recorder import EpochRecorded, LoopEvent, Recorder, ReportRecorded, WriteFailed
 from deeplook.app.reports import ReportStore
-from deeplook.app.schemas import RunCreate, RunDetail, RunSummary
-from deeplook.app.series import RunHistory, steps_out
+from deeplook.app.schemas import Pace, RunChange, RunCreate, RunDetail, RunSummary
 from deeplook.app.store import RunRecord, Store
 from deeplook.app.views import run_summary
-from deeplook.engine import inspect, serialize
+from deeplook.app.workers.base import Executor
+from deeplook.app.workers.training import (
+    Assignment,
+    Control,
+    Crashed,
+    LiveWeights,
+    Progress,
+    Started,
+    Steps,
+)
+from deeplook.app.writer import StoreUnavailable, StoreWriter
+from deeplook.engine import serialize
 from deeplook.engine.config import ConfigError, TrainConfig, configure, preset_config
-from deeplook.engine.data import DataError, Dataset
+from deeplook.engine.data import DataError
 from deeplook.engine.status import RESUMABLE, Reason, RunStatus
-from deeplook.engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
+from deeplook.engine.train import Checkpoint, LearningRateChange, RunFinished
 
 logger = logging.getLogger("deeplook.runs")
 
-FLUSH_INTERVAL = 1.0  # seconds between writes of step metrics to the store
-PROGRESS_INTERVAL = 0.1
-LIVE_WEIGHTS_INTERVAL = 1.0  # seconds between copies of the first layer for the live weight images
-
-
-@dataclass(frozen=True, eq=False)
-class LiveWeights:
-    """A copy of the first layer's weights taken mid-epoch, for the live weight images."""
-
-    epoch: int  # the epoch in progress
-    step: int
-    first_layer: np.ndarray  # (units, inputs)
-
-
-@dataclass(eq=False)
-class ActiveRun:
-    id: str
-    config: TrainConfig
-    control: TrainControl = field(default_factory=TrainControl)
-    thread: threading.Thread | None = None
-    status: RunStatus = RunStatus.LOADING
-    history: RunHistory = field(default_factory=RunHistory)
-    progress: ProgressMessage | None = None
-    live_weights: LiveWeights | None = None
+CACHED_DETAILS = 32
+"""Stored runs whose detail (with its downsampled curve) is kept built."""
+WATCHABLE_EPOCH_SECONDS = 20.0
+"""With the "watchable" pace, an epoch takes about this long."""
 
 
 def build_config(request: RunCreate) -> TrainConfig:
@@ -68,323 +74,750 @@ def build_config(request: RunCreate) -> TrainConfig:
     return configure(preset_config(request.preset), request.overrides())
 
 
+def pace_interval(pace: Pace, config: TrainConfig) -> float:
+    """Seconds per step at least, for a pace."""
+    if pace == "watchable":
+        return WATCHABLE_EPOCH_SECONDS / config.steps_per_epoch()
+    return 0.0
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run to create: its config and how the learner named and paced it."""
+
+    config: TrainConfig
+    preset: str | None
+    name: str | None
+    pace: Pace = "full"
+
+
 class RunManager:
-    """Starts, controls and records runs; owns the one active run."""
+    """Owns every live run (queued, loading, training, paused) and decides all their transitions."""
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
+        writer: StoreWriter,
         hub: Hub,
         models: ModelRegistry,
         datasets: DatasetCache,
         reports: ReportStore,
+        files: RunFiles,
+        executor: Executor,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.writer = writer
         self.hub = hub
         self.models = models
         self.datasets = datasets
         self.reports = reports
-        self.active: ActiveRun | None = None
+        self.files = files
+        self.executor = executor
+        self.live: dict[str, LiveRun] = {}
+        self.ending: dict[str, LiveRun] = {}
+        """Runs that have ended but whose final status the database does not hold yet."""
+        self.queue: deque[tuple[str, ...]] = deque()
+        """Groups of runs waiting for trainers, in order; a race is one group."""
+        self.recorders: dict[str, Recorder] = {}
+        self._details: OrderedDict[str, tuple[tuple[Any, ...], RunDetail]] = OrderedDict()
+        self._building: dict[tuple[str, tuple[Any, ...]], asyncio.Future[RunDetail]] = {}
         self._loop = asyncio.get_running_loop()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closing = False
 
-    # -- control (event loop) -----------------------------------------------------------------------
+    # -- starting -----------------------------------------------------------------------------------
 
-    def start(self, request: RunCreate) -> RunSummary:
-        self._require_idle()
+    async def start(self, request: RunCreate) -> RunSummary:
         try:
             config = build_config(request)
         except ConfigError as error:
-            raise Invalid(str(error)) from error
-        run_id = secrets.token_hex(6)
-        record = self.store.create_run(run_id, config, request.preset, RunStatus.LOADING, request.name)
-        self._launch(record, resume=None, history=RunHistory())
-        return run_summary(record)
+            raise ServiceError("invalid_config", error=str(error)) from error
+        [summary] = await self.create([NewRun(config, request.preset, request.name, request.pace)])
+        return summary
 
-    def pause(self, run_id: str) -> RunSummary:
-        run = self._require_active(run_id, "pause")
-        run.control.pause()
+    async def create(
+        self, runs: Sequence[NewRun], race: tuple[str, str, Sequence[str]] | None = None
+    ) -> list[RunSummary]:
+        """Create runs (one, or a race's) and queue them as one group; 429 when the queue is full."""
+        self._check_room()
+        now = time.time()
+        ids = [secrets.token_hex(6) for _ in runs]
+        for i, (run_id, new) in enumerate(zip(ids, runs, strict=True)):
+            self.live[run_id] = LiveRun(  # claimed: from here on the run exists for everyone
+                run_id,
+                new.config,
+                RunStatus.QUEUED,
+                LiveSeries(self.settings.step_points),
+                preset=new.preset,
+                name=new.name,
+                created_at=now + i * 1e-6,  # a race's runs keep their order
+                race=race[0] if race else None,
+                pace=new.pace,
+            )
+        try:
+            if race is not None:
+                await self.writer.write(self.store.create_race, *race)
+            for run_id, new in zip(ids, runs, strict=True):
+                live = self.live[run_id]
+                await self.writer.write(
+                    self.store.create_run,
+                    run_id,
+                    new.config,
+                    new.preset,
+                    RunStatus.QUEUED,
+                    new.name,
+                    live.race,
+                    live.created_at,
+                )
+        except StoreUnavailable as error:
+            for run_id in ids:
+                self.live.pop(run_id, None)
+            with contextlib.suppress(StoreUnavailable):
+                for run_id in ids:
+                    await self.writer.write(self.store.delete_run, run_id)
+                if race is not None:
+                    await self.writer.write(self.store.delete_race, race[0])
+            raise _storage_error(error) from error
+        self.queue.append(tuple(ids))
+        for run_id in ids:
+            self._publish_summary(self.live[run_id])
+        self._schedule()
+        return [
+            self._live_summary(self.live[run_id]) if run_id in self.live else await self.summary(run_id)
+            for run_id in ids
+        ]
+
+    def _check_room(self) -> None:
+        waiting = sum(len(group) for group in self.queue)
+        if waiting >= self.settings.max_queued_runs and self._free_slots() <= 0:
+            raise ServiceError("queue_full", queued=waiting)
+
+    def _free_slots(self) -> int:
+        training = sum(1 for run in self.live.values() if run.status != RunStatus.QUEUED)
+        return self.settings.max_active_runs - training
+
+    def _schedule(self) -> None:
+        """Launch the groups at the head of the queue while there are trainers for them."""
+        while self.queue and not self.closing:
+            group = self.queue[0]
+            need = min(len(group), self.settings.max_active_runs)
+            if self._free_slots() < need:
+                break
+            self.queue.popleft()
+            threads = self._threads(len(group))
+            for run_id in group:
+                run = self.live.get(run_id)
+                if run is not None and run.status == RunStatus.QUEUED:
+                    self._launch(run, threads)
+        for run_id in self._queued_runs():  # their positions changed
+            self._publish_summary(self.live[run_id])
+
+    def _threads(self, group: int) -> int:
+        """BLAS threads per worker so that active runs x threads never exceed the cores."""
+        training = sum(1 for run in self.live.values() if run.status != RunStatus.QUEUED)
+        return max(1, self.settings.cores // max(self.settings.max_active_runs, training + group))
+
+    def _queued_runs(self) -> list[str]:
+        return [run_id for group in self.queue for run_id in group]
+
+    def _launch(self, run: LiveRun, threads: int) -> None:
+        self.hub.set_active(run.id, True)
+        self._set_status(run, RunStatus.LOADING)
+        self._spawn(self._begin(run, min(threads, run.config.blas_threads)))
+
+    async def _begin(self, run: LiveRun, threads: int) -> None:
+        """Load (or find) the dataset, then hand the run to a worker."""
+        recorder = Recorder(run.id, self.files, self._loop, self._on_event)
+        self.recorders[run.id] = recorder
+
+        def progress(message: str, fraction: float | None) -> None:
+            recorder.post(Progress(message, fraction))
+
+        try:
+            handle = await asyncio.to_thread(self.datasets.handle, run.config.dataset, progress)
+        except (DataError, OSError) as error:
+            run.final = (RunStatus.FAILED, Reason("data_failed", {"error": str(error)}))
+            self._end(run)
+            return
+        if run.stopping or run.id not in self.live:
+            self._end(run)
+            return
+        assignment = Assignment(
+            run_id=run.id,
+            config=run.config,
+            threads=threads,
+            dataset=handle,
+            checkpoint=run.resume_from,
+            schedule=tuple(run.lr_changes),
+            pace=pace_interval(run.pace, run.config),  # type: ignore[arg-type]
+            paused=run.pace == "step" or run.pause_requested,
+        )
+        try:
+            run.worker = self.executor.start(assignment, recorder.deliver, recorder.post)
+        except Exception as error:
+            logger.exception("could not start a worker for run %s", run.id)
+            run.final = (RunStatus.FAILED, Reason("worker_died", {"cause": f"it could not start: {error}"}))
+            self._end(run)
+
+    # -- events from workers (on the loop) ----------------------------------------------------------
+
+    def _on_event(self, run_id: str, event: LoopEvent | str) -> None:
+        run = self.live.get(run_id)
+        if run is None:
+            return
+        if isinstance(event, str):  # the worker is gone, and this is how it ended
+            self._worker_exited(run, event)
+        elif isinstance(event, Steps):
+            run.add_steps(event)
+            self.writer.add_steps(run.id, event.metrics())
+            self.hub.publish(StepBatch(_step_message(run.id, event)), run.id)
+        elif isinstance(event, EpochRecorded):
+            self._epoch_recorded(run, event)
+        elif isinstance(event, LiveWeights):
+            run.live_weights = event
+        elif isinstance(event, Progress):
+            run.progress = (event.message, event.fraction)
+            message = ProgressMessage(run_id=run.id, message=event.message, fraction=event.fraction)
+            self.hub.publish(message.model_dump_json(), run.id)
+        elif isinstance(event, Started):
+            run.progress, run.pid = None, event.pid
+            run.resume_from = None
+            run.started_at = run.started_at or time.time()
+            if run.status == RunStatus.LOADING:
+                paused = run.pace == "step" or run.pause_requested
+                self._set_status(run, RunStatus.PAUSED if paused else RunStatus.RUNNING)
+        elif isinstance(event, LearningRateChange):
+            run.lr_changes = [c for c in run.lr_changes if c.step != event.step] + [event]
+            self.writer.submit(self.store.add_lr_change, run.id, event)
+            self.hub.publish(
+                ChangeMessage(run_id=run.id, step=event.step, lr=event.lr).model_dump_json(), run.id
+            )
+        elif isinstance(event, RunFinished):
+            reason = event.reason
+            if run.stopping and event.status == RunStatus.STOPPED and run.stop_reason is not None:
+                reason = run.stop_reason
+            run.final = (event.status, reason)
+        elif isinstance(event, Crashed | WriteFailed):
+            run.final = (RunStatus.FAILED, event.reason)
+            if isinstance(event, WriteFailed) and run.worker is not None:
+                run.worker.kill()
+        elif isinstance(event, ReportRecorded):
+            self.reports.forget(run.id, event.epoch - 1)
+
+    def _epoch_recorded(self, run: LiveRun, event: EpochRecorded) -> None:
+        metrics = event.metrics
+        run.epochs = [e for e in run.epochs if e.epoch < metrics.epoch] + [metrics]
+        run.checkpoint_epoch = metrics.epoch
+        run.live_weights = None
+        steps = self.writer.take_steps(run.id)
+        self.writer.submit(self.store.add_epoch, run.id, metrics, steps)
+        recorded = self.writer.submit(self.store.set_checkpoint_epoch, run.id, metrics.epoch)
+        recorded.add_done_callback(functools.partial(self._prune, run.id, metrics.epoch))
+        self.reports.forget(run.id, metrics.epoch - 1)
+        self.models.recorded(
+            ServingModel(
+                run.id,
+                metrics.epoch,
+                metrics.test_accuracy,
+                run.config.dataset,
+                event.weights,
+                run.created_at,
+            )
+        )
+        self.hub.publish(EpochMessage(run_id=run.id, metrics=metrics).model_dump_json(), run.id)
+
+    def _prune(self, run_id: str, epoch: int, recorded: Future[None]) -> None:
+        """(The writer's thread) the database holds the epoch's checkpoint: older ones can go."""
+        if recorded.exception() is None:
+            with contextlib.suppress(OSError):
+                self.files.prune_checkpoints(run_id, epoch)
+
+    def _worker_exited(self, run: LiveRun, cause: str) -> None:
+        run.worker = None
+        if run.final is None:
+            if run.stopping:
+                run.final = (RunStatus.STOPPED, run.stop_reason or Reason("stopped_by_request"))
+            else:
+                run.final = (RunStatus.FAILED, Reason("worker_died", {"cause": cause}))
+        self._end(run)
+
+    def _end(self, run: LiveRun) -> None:
+        """The run leaves the live runs with its final status (failed when it has none)."""
+        if self.live.get(run.id) is not run:
+            return
+        status, reason = run.final or (RunStatus.FAILED, Reason("worker_died", {"cause": "unknown"}))
+        del self.live[run.id]
+        self.recorders.pop(run.id, None)
+        self.hub.set_active(run.id, False)
+        steps = self.writer.take_steps(run.id)
+        if steps:
+            self.writer.submit(self.store.add_steps, {run.id: steps})
+        run.status, run.reason, run.finished_at = status, reason, time.time()
+        # until its final status is in the database, the run is answered from memory
+        self.ending[run.id] = run
+        written = self._persist_status(run)
+        written.add_done_callback(lambda _: self._loop.call_soon_threadsafe(self._ended, run))
+        self._publish_summary(run)
+        run.ended.set()
+        self._schedule()
+
+    def _ended(self, run: LiveRun) -> None:
+        if self.ending.get(run.id) is run:
+            del self.ending[run.id]
+
+    def storage_failed(self, run_ids: list[str], why: str) -> None:
+        """Steps could not be written for longer than the store's limit: those runs fail (they keep their
+        last recorded epoch and can resume once the database takes writes again)."""
+        for run_id in run_ids:
+            run = self.live.get(run_id)
+            if run is not None and run.final is None:
+                run.final = (
+                    RunStatus.FAILED,
+                    Reason("write_failed", {"what": "its step metrics", "error": why}),
+                )
+                if run.worker is not None:
+                    run.worker.kill()
+
+    # -- control (requests) -------------------------------------------------------------------------
+
+    async def _live(self, run_id: str, action: str) -> LiveRun:
+        """The live run, or the error saying why there is none."""
+        run = self.live.get(run_id)
+        if run is not None:
+            return run
+        record = await asyncio.to_thread(self.store.get_run, run_id)
+        run = self.live.get(run_id)  # it may have been resumed meanwhile
+        if run is not None:
+            return run
+        if record is None:
+            raise ServiceError("run_not_found", run=run_id)
+        raise ServiceError("not_active", action=action, run=run_id, status=record.status)
+
+    async def pause(self, run_id: str) -> RunSummary:
+        run = await self._live(run_id, "pause")
+        if run.status == RunStatus.QUEUED:
+            raise ServiceError("queued_run", run=run_id, action="paused")
+        run.pause_requested = True
+        self._send(run, Control("pause"))
         self._set_status(run, RunStatus.PAUSED)
-        return self.summary(run_id)
+        return await self.summary(run_id)
 
-    def stop(self, run_id: str) -> ActiveRun:
-        run = self._require_active(run_id, "stop")
-        run.control.stop()
-        return run
+    async def step(self, run_id: str) -> RunSummary:
+        """Train exactly one more step, then stay paused."""
+        run = await self._live(run_id, "step")
+        if run.status == RunStatus.QUEUED:
+            raise ServiceError("queued_run", run=run_id, action="stepped")
+        run.pause_requested = True
+        self._send(run, Control("step"))
+        if run.status != RunStatus.LOADING:
+            self._set_status(run, RunStatus.PAUSED)
+        return await self.summary(run_id)
 
     async def resume(self, run_id: str) -> RunSummary:
-        active = self.active
-        if active is not None and active.id == run_id:
-            if not active.control.paused:
-                raise Conflict(f"run {run_id} is {active.status}, not paused")
-            active.control.resume()
-            self._set_status(
-                active, RunStatus.LOADING if active.status == RunStatus.LOADING else RunStatus.RUNNING
+        """Resume a paused run, or continue a stopped, failed or interrupted one from its checkpoint."""
+        run = self.live.get(run_id)
+        if run is not None:
+            if run.status != RunStatus.PAUSED and not run.pause_requested:
+                raise ServiceError("not_paused", run=run_id, status=run.status)
+            run.pause_requested = False
+            if run.pace == "step":
+                run.pace = "full"
+            self._send(run, Control("resume"))
+            if run.status == RunStatus.PAUSED:
+                self._set_status(run, RunStatus.RUNNING)
+            return await self.summary(run_id)
+        record = await asyncio.to_thread(self.store.get_run, run_id)
+        if record is None:
+            raise ServiceError("run_not_found", run=run_id)
+        if run_id in self.live:  # claimed while we read
+            raise ServiceError(
+                "not_resumable", run=run_id, status=self.live[run_id].status, statuses=_names(RESUMABLE)
             )
-            return self.summary(run_id)
-        record = self._record(run_id)
         if record.status not in RESUMABLE:
-            raise Conflict(f"run {run_id} is {record.status}; only {', '.join(RESUMABLE)} runs can resume")
+            raise ServiceError("not_resumable", run=run_id, status=record.status, statuses=_names(RESUMABLE))
         if record.checkpoint_epoch >= record.config.epochs:
-            raise Conflict(f"run {run_id} has already trained all its epochs")
-        self._require_idle()
-        checkpoint = await asyncio.to_thread(self._checkpoint_to_resume, record)
-        history = await asyncio.to_thread(self._stored_history, run_id)
-        self.store.set_status(run_id, RunStatus.LOADING)
-        self._launch(self._record(run_id), resume=checkpoint, history=history)
-        return self.summary(run_id)
-
-    def import_checkpoint(self, payload: bytes) -> RunSummary:
-        """A checkpoint file becomes a finished run whose model serves; a bad file changes nothing."""
-        try:
-            checkpoint = serialize.load(payload)
-        except serialize.CheckpointError as error:
-            raise Invalid(f"not a usable deeplook checkpoint: {error}") from error
-        if checkpoint.epoch < 1:
-            raise Invalid("the checkpoint is of epoch 0: an untrained network cannot serve predictions")
-        run_id = secrets.token_hex(6)
-        serialize.save(checkpoint, self.models.checkpoint_path(run_id))
-        self.store.create_run(run_id, checkpoint.config, "imported", RunStatus.COMPLETED)
-        self.store.truncate(run_id, checkpoint.epoch, checkpoint.step)
-        self.store.set_status(run_id, RunStatus.COMPLETED, Reason("imported"))
-        self.models.set_current(
-            ServingModel(run_id, checkpoint.epoch, None, checkpoint.config.dataset, checkpoint.weights)
+            raise ServiceError("all_epochs_trained", run=run_id)
+        self._check_room()
+        live = LiveRun(
+            run_id,
+            record.config,
+            RunStatus.QUEUED,
+            LiveSeries(self.settings.step_points),
+            preset=record.preset,
+            name=record.name,
+            created_at=record.created_at,
+            started_at=record.started_at,
+            race=record.race_id,
         )
-        summary = self.summary(run_id)
+        self.live[run_id] = live  # claimed: a second resume or a start of it gets 409
+        try:
+            checkpoint, history = await self._resume_state(record)
+        except BaseException:
+            self.live.pop(run_id, None)
+            raise
+        live.series, live.epochs, live.lr_changes = history
+        live.checkpoint_epoch = max(record.checkpoint_epoch, 0)
+        live.resume_from = checkpoint
+        self.queue.append((run_id,))
+        self._set_status(live, RunStatus.QUEUED)
+        self._schedule()
+        return await self.summary(run_id)
+
+    async def _resume_state(
+        self, record: RunRecord
+    ) -> tuple[bytes | None, tuple[LiveSeries, list[Any], list[LearningRateChange]]]:
+        """The checkpoint to go on from (None: from the start), and the history up to it."""
+        path = self.files.checkpoint(record.id, record.checkpoint_epoch)
+        checkpoint: bytes | None = None
+        epoch, step = 0, 0
+        if record.checkpoint_epoch >= 1 and path.exists():
+            try:
+                checkpoint = await asyncio.to_thread(path.read_bytes)
+                loaded = await asyncio.to_thread(serialize.load, checkpoint)
+            except (OSError, serialize.CheckpointError) as error:
+                raise ServiceError("checkpoint_damaged", run=record.id, error=str(error)) from error
+            epoch, step = loaded.epoch, loaded.step
+        try:
+            await self.writer.write(self.store.truncate, record.id, epoch, step)
+        except StoreUnavailable as error:
+            raise _storage_error(error) from error
+        await asyncio.to_thread(self.files.truncate, record.id, epoch)
+        self.reports.forget(record.id, epoch)
+        steps, epochs, changes = await asyncio.to_thread(
+            lambda: (
+                self.store.steps(record.id),
+                self.store.epochs(record.id),
+                self.store.lr_changes(record.id),
+            )
+        )
+        return checkpoint, (LiveSeries(self.settings.step_points, steps), epochs, changes)
+
+    async def stop(self, run_id: str, reason: Reason | None = None) -> RunSummary:
+        """Stop a run within one step (it keeps its last epoch); a queued run is cancelled."""
+        run = await self._live(run_id, "stop")
+        if run.status == RunStatus.QUEUED:
+            self._unqueue(run_id)
+            run.final = (RunStatus.STOPPED, reason or Reason("cancelled"))
+            self._end(run)
+            return await self.summary(run_id)
+        run.stopping, run.stop_reason = True, reason
+        self._send(run, Control("stop"))
+        try:
+            await asyncio.wait_for(run.ended.wait(), self.settings.stop_wait)
+        except TimeoutError:
+            if run.worker is not None:
+                run.worker.kill()  # not reached by stop: no trainer may outlive its run's stop
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.ended.wait(), 5.0)
+            if not run.ended.is_set():  # its worker never started or never ends: end it here
+                run.final = (RunStatus.STOPPED, reason or Reason("stopped_by_request"))
+                self._end(run)
+        return await self.summary(run_id)
+
+    async def change(self, run_id: str, change: RunChange) -> RunSummary:
+        """A new learning rate or pace for a training run; a new name for any run."""
+        if change.name is not None:
+            if await asyncio.to_thread(self.store.get_run, run_id) is None:
+                raise ServiceError("run_not_found", run=run_id)
+            try:
+                await self.writer.write(self.store.rename, run_id, change.name or None)
+            except StoreUnavailable as error:
+                raise _storage_error(error) from error
+            if run_id in self.live:
+                self.live[run_id].name = change.name or None
+                self._publish_summary(self.live[run_id])
+        if change.lr is not None or change.pace is not None:
+            run = await self._live(run_id, "change")
+            if change.lr is not None:
+                if run.status == RunStatus.QUEUED:
+                    run.config = configure(run.config, {"lr": change.lr})
+                else:
+                    self._send(run, Control("lr", change.lr))
+            if change.pace is not None:
+                run.pace = change.pace
+                if change.pace == "step":
+                    await self.step(run_id)
+                else:
+                    self._send(run, Control("pace", pace_interval(change.pace, run.config)))
+                self._publish_summary(run)
+        return await self.summary(run_id)
+
+    async def delete(self, run_id: str) -> None:
+        run = self.live.get(run_id)
+        if run is not None:
+            if run.status != RunStatus.QUEUED:
+                raise ServiceError("still_active", run=run_id, status=run.status)
+            await self.stop(run_id)
+        if await asyncio.to_thread(self.store.get_run, run_id) is None:
+            raise ServiceError("run_not_found", run=run_id)
+        try:
+            await self.writer.write(self.store.delete_run, run_id)
+        except StoreUnavailable as error:
+            raise _storage_error(error) from error
+        self.writer.forget_steps(run_id)
+        self.reports.forget(run_id)
+        self.models.forget(run_id)
+        await asyncio.to_thread(self.files.forget, run_id)
+        current = self.models.current
+        if current is not None and current.run_id == run_id:
+            await asyncio.to_thread(self.models.reload)
+
+    async def shutdown(self) -> None:
+        """Stop every run (each keeps its last epoch) and wait for the workers, killing the slow ones."""
+        self.closing = True
+        for run_id in self._queued_runs():
+            run = self.live.get(run_id)
+            if run is not None:
+                run.final = (RunStatus.STOPPED, Reason("server_shutdown"))
+                self._end(run)
+        self.queue.clear()
+        runs = list(self.live.values())
+        for run in runs:
+            run.stopping, run.stop_reason = True, Reason("server_shutdown")
+            self._send(run, Control("stop"))
+        waiting = [asyncio.create_task(run.ended.wait()) for run in runs]
+        if waiting:
+            _, pending = await asyncio.wait(waiting, timeout=self.settings.stop_wait)
+            for run in runs:
+                if not run.ended.is_set() and run.worker is not None:
+                    run.worker.kill()
+            if pending:
+                await asyncio.wait(pending, timeout=3.0)
+            for run in runs:
+                if not run.ended.is_set():
+                    run.final = (RunStatus.STOPPED, Reason("server_shutdown"))
+                    self._end(run)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def import_checkpoint(self, payload: bytes) -> RunSummary:
+        """A checkpoint file becomes a finished run whose model serves; a bad file changes nothing, and
+        a file that cannot be stored leaves nothing behind."""
+        try:
+            checkpoint = await asyncio.to_thread(serialize.load, payload)
+        except serialize.CheckpointError as error:
+            raise ServiceError("invalid_checkpoint", error=str(error)) from error
+        if checkpoint.epoch < 1:
+            raise ServiceError("checkpoint_untrained")
+        run_id = secrets.token_hex(6)
+        created = time.time()
+        try:
+            await self.writer.write(
+                self.store.create_run,
+                run_id,
+                checkpoint.config,
+                "imported",
+                RunStatus.COMPLETED,
+                None,
+                None,
+                created,
+            )
+        except StoreUnavailable as error:
+            raise _storage_error(error) from error
+        try:
+            await asyncio.to_thread(self._write_import, run_id, checkpoint)
+            await self.writer.write(self.store.truncate, run_id, checkpoint.epoch, checkpoint.step)
+            await self.writer.write(self.store.set_status, run_id, RunStatus.COMPLETED, Reason("imported"))
+        except (OSError, StoreUnavailable) as error:
+            with contextlib.suppress(StoreUnavailable):
+                await self.writer.write(self.store.delete_run, run_id)
+            await asyncio.to_thread(self.files.forget, run_id)
+            if isinstance(error, OSError):
+                raise ServiceError("storage_full", error=error.strerror or str(error)) from error
+            raise _storage_error(error) from error
+        self.models.recorded(
+            ServingModel(
+                run_id, checkpoint.epoch, None, checkpoint.config.dataset, checkpoint.weights, created
+            )
+        )
+        summary = await self.summary(run_id)
         self.hub.publish(StatusMessage(run=summary).model_dump_json())
         return summary
 
-    def delete(self, run_id: str) -> None:
-        record = self._record(run_id)
-        if self.active is not None and self.active.id == run_id:
-            raise Conflict(f"run {run_id} is {record.status}; stop it before deleting it")
-        self.store.delete_run(run_id)
-        self.reports.forget(run_id)
-        shutil.rmtree(self.models.checkpoint_path(run_id).parent, ignore_errors=True)
-        self.models.forget(run_id)
-
-    async def shutdown(self, timeout: float = 8.0) -> None:
-        """Stop the active run and wait for its thread; its last epoch's checkpoint is on disk."""
-        run = self.active
-        if run is not None and run.thread is not None:
-            run.control.stop()
-            await asyncio.to_thread(run.thread.join, timeout)
-
-    # -- reading (event loop) -----------------------------------------------------------------------
-
-    def summary(self, run_id: str) -> RunSummary:
-        return run_summary(self._record(run_id))
-
-    def detail(self, run_id: str) -> RunDetail:
-        """A run with its epochs and downsampled steps (from memory while it trains)."""
-        record = self._record(run_id)
-        active = self.active
-        if active is not None and active.id == run_id:
-            history = active.history
-            return RunDetail(
-                **run_summary(record).model_dump(),
-                epochs=history.epochs,
-                steps=history.steps_out(self.settings.step_points),
-            )
-        return self._stored_detail(record)
-
-    def _stored_detail(self, record: RunRecord) -> RunDetail:
-        series = self.store.steps(record.id)
-        return RunDetail(
-            **run_summary(record).model_dump(),
-            epochs=self.store.epochs(record.id),
-            steps=steps_out(
-                series.step, series.epoch, series.loss, series.accuracy, self.settings.step_points
-            ),
+    def _write_import(self, run_id: str, checkpoint: Checkpoint) -> None:
+        self.files.write(self.files.checkpoint(run_id, checkpoint.epoch), serialize.dumps(checkpoint))
+        self.files.write(
+            self.files.model(run_id, checkpoint.epoch), serialize.dumps(checkpoint, with_optimizer=False)
         )
 
-    def snapshot(self) -> SnapshotMessage:
-        """The active run, else the latest one, for a client that just connected."""
-        active = self.active
-        if active is not None:
-            return SnapshotMessage(run=self.detail(active.id), progress=active.progress)
-        runs = self.store.list_runs()
-        return SnapshotMessage(run=self._stored_detail(runs[0]) if runs else None)
+    # -- reading ------------------------------------------------------------------------------------
+
+    async def list_runs(self) -> list[RunSummary]:
+        """Every run, newest first; live ones as memory knows them."""
+        records = await asyncio.to_thread(self.store.list_runs)
+        return [self._live_summary(self.live[r.id]) if r.id in self.live else run_summary(r) for r in records]
+
+    async def summary(self, run_id: str) -> RunSummary:
+        run = self.live.get(run_id) or self.ending.get(run_id)
+        if run is not None:
+            return self._live_summary(run)
+        record = await asyncio.to_thread(self.store.get_run, run_id)
+        run = self.live.get(run_id) or self.ending.get(run_id)
+        if run is not None:
+            return self._live_summary(run)
+        if record is None:
+            raise ServiceError("run_not_found", run=run_id)
+        return run_summary(record)
+
+    def _live_summary(self, run: LiveRun) -> RunSummary:
+        """A live run's summary, from memory only."""
+        queued = self._queued_runs()
+        last = run.epochs[-1] if run.epochs else None
+        reason = run.reason
+        return RunSummary(
+            id=run.id,
+            name=run.name,
+            status=run.status,
+            queue_position=queued.index(run.id) + 1 if run.id in queued else None,
+            race_id=run.race,
+            pace=run.pace,  # type: ignore[arg-type]
+            reason=reason.text if reason else "",
+            reason_code=reason.code if reason else None,
+            reason_params=dict(reason.params) if reason else {},
+            preset=run.preset,
+            config=run.config,
+            dataset=run.config.dataset,
+            created_at=run.created_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            epochs_done=last.epoch if last else 0,
+            epochs_total=run.config.epochs,
+            steps_done=run.series.last_step,
+            steps_per_epoch=run.config.steps_per_epoch(),
+            test_accuracy=last.test_accuracy if last else None,
+            checkpoint_epoch=run.checkpoint_epoch,
+        )
+
+    async def detail(self, run_id: str) -> RunDetail:
+        """A run with its epochs and downsampled steps (from memory while it is live)."""
+        run = self.live.get(run_id) or self.ending.get(run_id)
+        if run is not None:
+            summary = self._live_summary(run)
+            return RunDetail(
+                **dict(summary), epochs=run.epochs, steps=run.series.steps_out(), lr_changes=run.lr_changes
+            )
+        return await self._stored_detail(run_id)
+
+    async def _stored_detail(self, run_id: str) -> RunDetail:
+        """A stored run's detail, built once per version of the run (however many ask at once: a page
+        opened by a whole class builds it once), off the event loop."""
+        record = await asyncio.to_thread(self.store.get_run, run_id)
+        if record is None:
+            raise ServiceError("run_not_found", run=run_id)
+        version = (record.status, record.steps_done, record.epochs_done, record.checkpoint_epoch, record.name)
+        cached = self._details.get(run_id)
+        if cached is not None and cached[0] == version:
+            self._details.move_to_end(run_id)
+            return cached[1]
+        building = self._building.get((run_id, version))
+        if building is None:
+            building = asyncio.ensure_future(asyncio.to_thread(self._build_detail, record))
+            self._building[(run_id, version)] = building
+            building.add_done_callback(lambda _: self._building.pop((run_id, version), None))
+        detail = await asyncio.shield(building)
+        self._details[run_id] = (version, detail)
+        self._details.move_to_end(run_id)
+        while len(self._details) > CACHED_DETAILS:
+            self._details.popitem(last=False)
+        return detail
+
+    def _build_detail(self, record: RunRecord) -> RunDetail:
+        run_id = record.id
+        series = LiveSeries(self.settings.step_points, self.store.steps(run_id))
+        return RunDetail(
+            **run_summary(record).model_dump(),
+            epochs=self.store.epochs(run_id),
+            steps=series.steps_out(),
+            lr_changes=self.store.lr_changes(run_id),
+        )
+
+    async def snapshots(self, run_ids: Sequence[str] | None) -> list[str]:
+        """Snapshot messages (JSON) for a client that just subscribed: the named runs, or (None) every
+        active run, or the latest run when none is active."""
+        if run_ids is None:
+            run_ids = [run_id for run_id, run in self.live.items() if run.status != RunStatus.QUEUED]
+            if not run_ids:
+                runs = await asyncio.to_thread(self.store.list_runs)
+                if not runs:
+                    return [SnapshotMessage(run=None).model_dump_json()]
+                run_ids = [runs[0].id]
+        texts = []
+        for run_id in run_ids:
+            try:
+                detail = await self.detail(run_id)
+            except ServiceError:
+                continue
+            run = self.live.get(run_id)
+            progress = None
+            if run is not None and run.progress is not None:
+                progress = ProgressMessage(run_id=run_id, message=run.progress[0], fraction=run.progress[1])
+            texts.append(SnapshotMessage(run=detail, progress=progress).model_dump_json())
+        return texts
+
+    def live_weights(self, run_id: str) -> LiveWeights | None:
+        run = self.live.get(run_id)
+        return run.live_weights if run is not None else None
+
+    @property
+    def training(self) -> list[str]:
+        return [run_id for run_id, run in self.live.items() if run.status != RunStatus.QUEUED]
+
+    @property
+    def queued(self) -> list[str]:
+        return self._queued_runs()
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    def _record(self, run_id: str) -> RunRecord:
-        record = self.store.get_run(run_id)
-        if record is None:
-            raise NotFound(f"no run with id {run_id!r}")
-        return record
+    def _send(self, run: LiveRun, message: Control) -> None:
+        if run.worker is not None:
+            run.worker.send(message)
 
-    def _require_idle(self) -> None:
-        if self.active is not None:
-            raise Conflict(f"run {self.active.id} is {self.active.status}; stop it before starting another")
-
-    def _require_active(self, run_id: str, action: str) -> ActiveRun:
-        active = self.active
-        if active is None or active.id != run_id:
-            record = self._record(run_id)
-            raise Conflict(f"cannot {action} run {run_id}: it is {record.status}")
-        return active
-
-    def _checkpoint_to_resume(self, record: RunRecord) -> Checkpoint | None:
-        """The run's checkpoint, with its metrics after it forgotten; None to start over."""
-        path = self.models.checkpoint_path(record.id)
-        checkpoint = None
-        if record.checkpoint_epoch >= 1 and path.exists():
-            try:
-                checkpoint = serialize.load(path)
-            except serialize.CheckpointError as error:
-                raise Conflict(f"run {record.id} cannot resume: {error}") from error
-        epoch, step = (checkpoint.epoch, checkpoint.step) if checkpoint else (0, 0)
-        self.store.truncate(record.id, epoch, step)
-        self.reports.truncate(record.id, epoch)
-        return checkpoint
-
-    def _stored_history(self, run_id: str) -> RunHistory:
-        return RunHistory(self.store.steps(run_id), self.store.epochs(run_id))
-
-    def _launch(self, record: RunRecord, resume: Checkpoint | None, history: RunHistory) -> None:
-        run = ActiveRun(record.id, record.config, history=history)
-        run.thread = threading.Thread(
-            target=self._work, args=(run, resume), name=f"train-{run.id}", daemon=True
+    def _unqueue(self, run_id: str) -> None:
+        self.queue = deque(
+            group for group in (tuple(r for r in g if r != run_id) for g in self.queue) if group
         )
-        self.active = run
-        self.hub.publish(StatusMessage(run=run_summary(record)).model_dump_json())
-        run.thread.start()
 
-    def _set_status(self, run: ActiveRun, status: RunStatus, reason: Reason | None = None) -> None:
-        """Record a status change (any thread) and announce it on the loop."""
-        self.store.set_status(run.id, status, reason)
-        message = StatusMessage(run=self.summary(run.id))
-        self._call(self._deliver_status, run, message)
+    def _set_status(self, run: LiveRun, status: RunStatus) -> None:
+        run.status = status
+        self._persist_status(run)
+        self._publish_summary(run)
 
-    def _call(self, callback: object, *args: object) -> None:
-        with contextlib.suppress(RuntimeError):  # a closed loop: the server is shutting down
-            self._loop.call_soon_threadsafe(callback, *args)  # type: ignore[arg-type]
+    def _persist_status(self, run: LiveRun) -> Future[None]:
+        future = self.writer.submit(self.store.set_status, run.id, run.status, run.reason)
+        future.add_done_callback(functools.partial(_log_failure, run_id=run.id))
+        return future
 
-    # -- delivery (event loop) ----------------------------------------------------------------------
+    def _publish_summary(self, run: LiveRun) -> None:
+        """Tell every client the run's state as it is now (from memory: no waiting)."""
+        self.hub.publish(StatusMessage(run=self._live_summary(run)).model_dump_json())
 
-    def _deliver_status(self, run: ActiveRun, message: StatusMessage) -> None:
-        run.status = message.run.status
-        if message.run.status != RunStatus.LOADING:
-            run.progress = None
-        self.hub.publish(message.model_dump_json())
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def _deliver_steps(self, run: ActiveRun, message: StepMessage) -> None:
-        run.history.add_steps(message)
-        self.hub.publish(StepBatch(message))
 
-    def _deliver_epoch(self, run: ActiveRun, message: EpochMessage) -> None:
-        run.history.add_epoch(message.metrics)
-        self.hub.publish(message.model_dump_json())
+def _step_message(run_id: str, steps: Steps) -> StepMessage:
+    return StepMessage.model_construct(
+        run_id=run_id,
+        step=steps.step.tolist(),
+        epoch=steps.epoch.tolist(),
+        loss=[float(f"{v:.5g}") for v in steps.loss.tolist()],  # 5 digits: enough to draw, half the bytes
+        accuracy=steps.accuracy.tolist(),
+    )
 
-    def _deliver_progress(self, run: ActiveRun, message: ProgressMessage) -> None:
-        run.progress = message
-        self.hub.publish(message.model_dump_json())
 
-    def _finished(self, run: ActiveRun) -> None:
-        if self.active is run:
-            self.active = None
+def _names(statuses: frozenset[RunStatus]) -> str:
+    return ", ".join(sorted(statuses))
 
-    # -- the worker thread --------------------------------------------------------------------------
 
-    def _work(self, run: ActiveRun, resume: Checkpoint | None) -> None:
-        try:
-            data = self._dataset(run)
-            trainer = Trainer(run.config, data, resume=resume)
-            if resume is None:
-                self._save_report(run, trainer.last_checkpoint, data)
-            if not run.control.stopped:
-                self._set_status(run, RunStatus.PAUSED if run.control.paused else RunStatus.RUNNING)
-            self._train(run, trainer, data)
-        except DataError as error:
-            self._set_status(run, RunStatus.FAILED, Reason("data_failed", {"error": str(error)}))
-        except Exception as error:
-            logger.exception("run %s failed", run.id)
-            self._set_status(
-                run, RunStatus.FAILED, Reason("error", {"error": f"{type(error).__name__}: {error}"})
-            )
-        finally:
-            self._call(self._finished, run)
+def _storage_error(error: StoreUnavailable) -> ServiceError:
+    text = str(error)
+    return ServiceError("storage_full" if "full" in text else "storage_unavailable", error=text)
 
-    def _dataset(self, run: ActiveRun) -> Dataset:
-        last = 0.0
 
-        def progress(message: str, fraction: float | None) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - last >= PROGRESS_INTERVAL or fraction == 1.0:
-                last = now
-                update = ProgressMessage(run_id=run.id, message=message, fraction=fraction)
-                self._call(self._deliver_progress, run, update)
-
-        return self.datasets.get(run.config.dataset, progress)
-
-    def _train(self, run: ActiveRun, trainer: Trainer, data: Dataset) -> None:
-        unsaved: list[StepMetrics] = []
-        unsent: list[StepMetrics] = []
-        last_sent = last_saved = last_weights = time.monotonic()
-        send_every = self.hub.frame_interval  # one batch per frame a viewer gets
-        metrics: EpochMetrics | None = None
-        for event in trainer.run(run.control):
-            if isinstance(event, StepMetrics):
-                unsaved.append(event)
-                unsent.append(event)
-                now = time.monotonic()
-                if now - last_sent >= send_every:
-                    self._send_steps(run, unsent)
-                    unsent, last_sent, send_every = [], now, self.hub.frame_interval
-                if now - last_saved >= FLUSH_INTERVAL:
-                    self.store.add_steps(run.id, unsaved)
-                    unsaved, last_saved = [], now
-                if now - last_weights >= LIVE_WEIGHTS_INTERVAL:
-                    first_layer = np.ascontiguousarray(trainer.model.dense[0].W.value.T)
-                    run.live_weights = LiveWeights(event.epoch, event.step, first_layer)
-                    last_weights = now
-            elif isinstance(event, EpochMetrics):
-                self._send_steps(run, unsent)
-                self.store.add_epoch(run.id, event, unsaved)
-                unsent, unsaved, metrics = [], [], event
-            elif isinstance(event, Checkpoint):
-                assert metrics is not None and metrics.epoch == event.epoch
-                self._save_checkpoint(run, event, metrics, data)
-            elif isinstance(event, RunFinished):
-                self._send_steps(run, unsent)
-                self.store.add_steps(run.id, unsaved)
-                self._set_status(run, event.status, event.reason)
-
-    def _send_steps(self, run: ActiveRun, steps: list[StepMetrics]) -> None:
-        if steps:
-            message = StepMessage(
-                run_id=run.id,
-                step=[s.step for s in steps],
-                epoch=[s.epoch for s in steps],
-                loss=[float(f"{s.loss:.5g}") for s in steps],  # 5 digits: enough to draw, 2x fewer bytes
-                accuracy=[s.accuracy for s in steps],
-            )
-            self._call(self._deliver_steps, run, message)
-
-    def _save_report(self, run: ActiveRun, checkpoint: Checkpoint, data: Dataset) -> None:
-        report = inspect.epoch_report(
-            checkpoint.epoch,
-            checkpoint.weights,
-            data.test_images,
-            data.test_labels,
-            checkpoint.gradients,
-            checkpoint.update_ratios,
-            checkpoint.test,
-        )
-        self.reports.save(run.id, report)
-
-    def _save_checkpoint(
-        self, run: ActiveRun, checkpoint: Checkpoint, metrics: EpochMetrics, data: Dataset
-    ) -> None:
-        self._save_report(run, checkpoint, data)
-        serialize.save(checkpoint, self.models.checkpoint_path(run.id))
-        self.store.set_checkpoint_epoch(run.id, checkpoint.epoch)
-        self.models.set_current(
-            ServingModel(
-                run.id, checkpoint.epoch, metrics.test_accuracy, run.config.dataset, checkpoint.weights
-            )
-        )
-        self._call(self._deliver_epoch, run, EpochMessage(run_id=run.id, metrics=metrics))
+def _log_failure(future: Any, run_id: str) -> None:
+    if future.exception() is not None:
+        logger.error("could not record the status of run %s: %s", run_id, future.exception())

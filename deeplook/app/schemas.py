@@ -12,18 +12,24 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from deeplook.engine.activations import ACTIVATIONS
-from deeplook.engine.config import DEFAULT_PRESET, PRESETS, SETTINGS, Setting, TrainConfig
+from deeplook.engine.config import DEFAULT_PRESET, PRESETS, RACES, SETTINGS, Setting, TrainConfig
 from deeplook.engine.data import DATASETS
 from deeplook.engine.initializers import INITIALIZERS
 from deeplook.engine.inspect import LayerHealth
 from deeplook.engine.optim import OPTIMIZERS
 from deeplook.engine.status import REASONS, STATUSES, RunStatus
-from deeplook.engine.train import EpochMetrics
+from deeplook.engine.train import EpochMetrics, LearningRateChange
 
 RUN_ID_PATTERN = r"^[0-9a-f]{12}$"
 RunId = Annotated[str, Field(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
-DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
-PresetName = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # the names are the registries' keys, known when the module loads
+    DatasetName = str
+    PresetName = str
+    RaceName = str
+else:
+    DatasetName = Literal[tuple(DATASETS)]
+    PresetName = Literal[tuple(PRESETS)]
+    RaceName = Literal[tuple(RACES)]
 
 
 def _common(values: set[Any], what: str) -> Any:
@@ -44,24 +50,44 @@ class Strict(BaseModel):
 
 
 class Error(BaseModel):
-    """Every error answer: what went wrong, in words, or (422 from validation) a list naming each field."""
+    """Every error answer: what went wrong in English, or (422 from validation) a list naming each
+    field; ``code`` and ``params`` say it again for programs (and for the dashboard to translate)."""
 
     detail: str | list[dict[str, object]]
+    code: str | None = Field(None, description="a stable name of the error (see the README)")
+    params: dict[str, str | int | float] | None = Field(None, description="the values its text quotes")
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def documented(**answers: str) -> Responses:
+    """OpenAPI error responses with the ``Error`` body: ``documented(e404="no run with this id")``."""
+    return {
+        int(code.removeprefix("e")): {"model": Error, "description": text} for code, text in answers.items()
+    }
 
 
 # Declared on every router that takes input, replacing FastAPI's default 422 (a list only).
-INVALID: dict[int | str, dict[str, object]] = {
-    400: {"model": Error, "description": "a body that cannot be parsed (not JSON, not UTF-8, bad base64)"},
-    413: {"model": Error, "description": "a body larger than DEEPLOOK_MAX_BODY_BYTES"},
-    422: {"model": Error, "description": "invalid input: the message, or the fields, say what"},
-}
+INVALID = documented(
+    e400="a body that cannot be parsed (not JSON, not UTF-8, bad base64)",
+    e413="a body larger than DEEPLOOK_MAX_BODY_BYTES",
+    e422="invalid input: the message, or the fields, say what",
+)
+AUTH = documented(e401="a token is configured and none was sent", e403="the token sent is wrong")
+NOT_FOUND = documented(e404="no run with this id")
+CONFLICT = documented(e409="the run is not in a state that allows this")
+QUEUE_FULL = documented(e429="too many runs wait already (DEEPLOOK_MAX_QUEUED_RUNS); see Retry-After")
+STORAGE = documented(
+    e503="the database does not take writes right now (locked)", e507="the disk is full: nothing was created"
+)
 
 
 # -- runs -------------------------------------------------------------------------------------------
 
 
-def _bounds(setting: Setting) -> dict[str, float]:
-    bounds: dict[str, float] = {}
+def _bounds(setting: Setting) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
     if setting.minimum is not None:
         bounds["gt" if setting.exclusive_minimum else "ge"] = setting.minimum
     if setting.maximum is not None:
@@ -80,7 +106,7 @@ def setting_type(setting: Setting) -> Any:
         kind = Annotated[float, Field(allow_inf_nan=False, **_bounds(setting))]
     else:
         item = Annotated[int, Field(**_bounds(setting))]
-        kind = Annotated[list[item], Field(min_length=1, max_length=setting.max_items)]  # type: ignore[valid-type]
+        kind = Annotated[list[item], Field(min_length=1, max_length=setting.max_items)]
     return Annotated[kind | None, Field(description=setting.help)]
 
 
@@ -98,15 +124,38 @@ else:
     )
 
 
+Pace = Literal["full", "watchable", "step"]
+PACE_HELP = (
+    "full: as fast as it trains; watchable: each epoch stretched to about 20 s; step: paused, one step "
+    "per request (POST /api/runs/{id}/step)"
+)
+
+
 class RunCreate(RunSettings):
     """A preset, with any setting given here replacing the preset's value."""
 
     preset: PresetName = Field(DEFAULT_PRESET, description="the settings to start from")
     name: str | None = Field(None, max_length=80, description="what to call the run (default: its settings)")
+    pace: Pace = Field("full", description=PACE_HELP)
 
     def overrides(self) -> dict[str, Any]:
         """The settings given, by their names in ``engine.config.SETTINGS``."""
-        return self.model_dump(exclude_none=True, exclude={"preset", "name"})
+        return self.model_dump(exclude_none=True, exclude={"preset", "name", "pace"})
+
+
+class RaceCreate(Strict):
+    """2-4 runs trained side by side from the same start and minibatches, differing in what you choose.
+
+    Each variant's settings are applied over ``preset`` and ``settings`` (the ones every run shares);
+    ``race`` names a ready-made comparison (see /api/info ``races``) whose fields the others override."""
+
+    race: RaceName | None = Field(None, description="a ready-made comparison to start from")
+    preset: PresetName | None = Field(None, description="the settings every run starts from")
+    settings: RunSettings | None = Field(None, description="settings every run shares")
+    variants: list[RunSettings] | None = Field(
+        None, min_length=2, max_length=4, description="per run, the settings that make it different"
+    )
+    name: str | None = Field(None, max_length=80)
 
 
 class StepsOut(BaseModel):
@@ -126,6 +175,9 @@ class RunSummary(BaseModel):
     id: str
     name: str | None = Field(description="the name it was given, if any")
     status: RunStatus
+    queue_position: int | None = Field(None, description="while queued: 1 is the next to start")
+    race_id: str | None = Field(None, description="the race it belongs to, if any")
+    pace: Pace = Field("full", description=PACE_HELP)
     reason: str = Field(description="why it is in this status, in English ('' when nothing to say)")
     reason_code: str | None = Field(description="the reason as a stable code (see /api/info reasons)")
     reason_params: dict[str, str | int | float] = Field(description="the values the reason's text quotes")
@@ -146,6 +198,26 @@ class RunSummary(BaseModel):
 class RunDetail(RunSummary):
     epochs: list[EpochMetrics]
     steps: StepsOut
+    lr_changes: list[LearningRateChange] = Field(
+        default_factory=list, description="learning-rate changes made while it trained"
+    )
+
+
+class RunChange(Strict):
+    """Changes to a run: a new learning rate or pace take effect between two steps of a training run;
+    a name applies to any run."""
+
+    lr: Annotated[float, Field(allow_inf_nan=False, **_bounds(SETTINGS["lr"]))] | None = None
+    pace: Pace | None = Field(None, description=PACE_HELP)
+    name: str | None = Field(None, max_length=80)
+
+
+class RaceOut(BaseModel):
+    id: str
+    name: str
+    created_at: float
+    differs: list[str] = Field(description="the settings in which its runs differ")
+    runs: list[RunSummary]
 
 
 class RunMetrics(BaseModel):
@@ -198,12 +270,16 @@ class PixelsOrImage(Strict):
 
 class PredictRequest(PixelsOrImage):
     run_id: RunId | None = Field(None, description="default: the current model")
+    epoch: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="with run_id: that epoch's model (0: the random start)"
+    )
     explain: bool = Field(False, description="also return every layer's activations")
 
 
 class BatchPredictRequest(Strict):
     inputs: list[PixelsOrImage] = Field(min_length=1, description="at most DEEPLOOK_MAX_BATCH items")
     run_id: RunId | None = None
+    epoch: Annotated[int, Field(ge=0)] | None = None
 
 
 class ModelInfo(BaseModel):
@@ -212,6 +288,7 @@ class ModelInfo(BaseModel):
     test_accuracy: float | None
     dataset: DatasetName
     class_names: list[str]
+    pinned: bool = Field(False, description="whether it answers because it was pinned")
 
 
 class Prediction(BaseModel):
@@ -253,7 +330,14 @@ class Ready(BaseModel):
 
 class Stats(BaseModel):
     websocket_clients: int
-    active_run: str | None
+    training: list[str] = Field(description="runs with a trainer (loading, running or paused)")
+    queued: list[str] = Field(description="runs waiting for a trainer, next first")
+    executor: str
+    workers: dict[str, str] = Field(description="run id -> where its trainer runs (a pid, a Ray actor)")
+    pending_steps: int = Field(description="step metrics not yet written to the database")
+    database_locked_for: float = Field(
+        description="seconds the database has refused writes (0: it takes them)"
+    )
 
 
 class Choice(BaseModel):
@@ -295,10 +379,20 @@ class PresetOut(BaseModel):
     config: TrainConfig
 
 
+class RacePresetOut(BaseModel):
+    name: str
+    description: str
+    preset: str
+    settings: dict[str, Any]
+    variants: list[dict[str, Any]]
+
+
 class SettingOut(BaseModel):
     """One run setting: its type, bounds and meaning (the dashboard builds its form from these)."""
 
     name: str
+    section: Literal["", "model", "optimizer"] = Field(description="the part of a run config holding it")
+    field: str = Field(description="its name in that part of the config")
     kind: Literal["integer", "number", "choice", "sizes"]
     help: str
     minimum: float | None
@@ -306,6 +400,7 @@ class SettingOut(BaseModel):
     exclusive_minimum: bool
     exclusive_maximum: bool
     choices: list[str]
+    registry: str | None = Field(description="for choices: the list of this document they come from")
     max_items: int | None
     optional: bool
     advanced: bool
@@ -325,6 +420,7 @@ class Info(BaseModel):
     auth_required: bool
     default_preset: str
     presets: list[PresetOut]
+    races: list[RacePresetOut]
     settings: list[SettingOut]
     activations: list[ActivationOut]
     initializers: list[Choice]
@@ -342,9 +438,21 @@ def registries() -> dict[str, Any]:
         "presets": [
             PresetOut(name=p.name, description=p.description, config=p.config) for p in PRESETS.values()
         ],
+        "races": [
+            RacePresetOut(
+                name=r.name,
+                description=r.description,
+                preset=r.base,
+                settings=dict(r.common),
+                variants=[dict(v) for v in r.variants],
+            )
+            for r in RACES.values()
+        ],
         "settings": [
             SettingOut(
                 name=s.name,
+                section=s.section,
+                field=s.field,
                 kind=s.kind,
                 help=s.help,
                 minimum=s.minimum,
@@ -352,6 +460,7 @@ def registries() -> dict[str, Any]:
                 exclusive_minimum=s.exclusive_minimum,
                 exclusive_maximum=s.exclusive_maximum,
                 choices=list(s.choices),
+                registry=s.registry or None,
                 max_items=s.max_items,
                 optional=s.optional,
                 advanced=s.advanced,

@@ -1,7 +1,10 @@
-"""Run history in SQLite (WAL): runs, per-epoch metrics and every step's loss.
+"""Run history in SQLite (WAL): runs, races, per-epoch metrics, every step's loss, learning-rate changes
+and the pinned model.
 
-One connection shared by the event loop and the training thread, serialised by a lock; each write
-is one transaction, so a crash leaves the last committed state and never a half-written epoch.
+Two connections: one for reads, one for writes. Reads never wait for a write (WAL), and only
+``StoreWriter``'s thread writes (``app/writer.py``), so no route and no event-loop callback ever
+waits on a lock held by training. Each write is one transaction: a crash leaves the last committed
+state, never half an epoch.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,12 @@ import numpy as np
 
 from deeplook.engine.config import TrainConfig
 from deeplook.engine.status import ACTIVE, Reason, RunStatus
-from deeplook.engine.train import EpochMetrics, StepMetrics
+from deeplook.engine.train import EpochMetrics, LearningRateChange, StepMetrics
+
+READ_TIMEOUT = 2.0
+"""Seconds a read waits on SQLite's own locks (a checkpoint of the WAL) before it fails."""
+WRITE_TIMEOUT = 0.2
+"""Seconds one write attempt waits for the lock; ``StoreWriter`` retries it up to its own limit."""
 
 
 def columns(kind: type) -> tuple[str, ...]:
@@ -30,10 +38,10 @@ def columns(kind: type) -> tuple[str, ...]:
 
 
 def _column_defs(kind: type) -> str:
-    hints = {f.name: f.type for f in dataclasses.fields(kind)}
     types = {"int": "INTEGER", "float": "REAL"}
     return ",\n    ".join(
-        f"{name} {types[getattr(hint, '__name__', str(hint))]} NOT NULL" for name, hint in hints.items()
+        f"{f.name} {types[getattr(f.type, '__name__', str(f.type))]} NOT NULL"
+        for f in dataclasses.fields(kind)
     )
 
 
@@ -64,12 +72,30 @@ CREATE TABLE IF NOT EXISTS steps (
     {_column_defs(StepMetrics)},
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lr_changes (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    {_column_defs(LearningRateChange)},
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS races (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    differs TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pins (
+    key TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    epoch INTEGER,
+    pinned_at REAL NOT NULL
+);
 """
 # Columns added after the first release: added to an older database when it is opened.
 MIGRATIONS = (
     ("runs", "name", "TEXT"),
     ("runs", "reason_code", "TEXT"),
     ("runs", "reason_params", "TEXT NOT NULL DEFAULT '{}'"),
+    ("runs", "race_id", "TEXT"),
 )
 
 
@@ -87,8 +113,26 @@ class RunRecord:
     steps_done: int
     checkpoint_epoch: int
     name: str | None
+    race_id: str | None
     test_accuracy: float | None
     """After the last recorded epoch."""
+
+
+@dataclass(frozen=True)
+class RaceRecord:
+    id: str
+    name: str
+    created_at: float
+    differs: tuple[str, ...]
+    runs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pin:
+    run_id: str
+    epoch: int | None
+    """None: the run's latest epoch."""
+    pinned_at: float
 
 
 @dataclass(frozen=True)
@@ -108,45 +152,52 @@ class StepSeries:
 
 
 class Store:
-    """Reads and writes run history; safe to call from any thread."""
+    """Reads from any thread; writes from one (``StoreWriter``'s)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._writer = self._connect(WRITE_TIMEOUT)
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute("PRAGMA synchronous=NORMAL")
+        self._writer.executescript(SCHEMA)
         self._migrate()
+        self._reader = self._connect(READ_TIMEOUT)
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
 
     def _migrate(self) -> None:
         for table, column, definition in MIGRATIONS:
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            present = {row[1] for row in self._writer.execute(f"PRAGMA table_info({table})")}
             if column not in present:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                self._writer.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._write_lock, self._read_lock:
+            self._writer.close()
+            self._reader.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield self._writer
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            self._writer.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, tuple(args)).fetchall()
+        with self._read_lock:
+            return self._reader.execute(sql, tuple(args)).fetchall()
 
-    # -- runs ---------------------------------------------------------------------------------------
+    # -- runs: writes -------------------------------------------------------------------------------
 
     def create_run(
         self,
@@ -155,23 +206,23 @@ class Store:
         preset: str | None,
         status: RunStatus,
         name: str | None = None,
-    ) -> RunRecord:
+        race_id: str | None = None,
+        created_at: float | None = None,
+    ) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO runs (id, created_at, status, preset, config, name) VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, time.time(), status, preset, config.to_json(), name),
+                "INSERT INTO runs (id, created_at, status, preset, config, name, race_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, created_at or time.time(), status, preset, config.to_json(), name, race_id),
             )
-        run = self.get_run(run_id)
-        assert run is not None
-        return run
 
     def set_status(self, run_id: str, status: RunStatus, reason: Reason | None = None) -> None:
         """Record a status; entering 'running' stamps started_at once, a final status finished_at."""
         now = time.time()
         final = status not in ACTIVE
-        text, code, params = (
-            (reason.text, reason.code, json.dumps(reason.params)) if reason else ("", None, "{}")
-        )
+        text, code, params = "", None, "{}"
+        if reason is not None:
+            text, code, params = reason.text, reason.code, json.dumps(reason.params)
         with self._transaction() as db:
             db.execute(
                 "UPDATE runs SET status = ?, reason = ?, reason_code = ?, reason_params = ?,"
@@ -180,16 +231,14 @@ class Store:
                 (status, text, code, params, status, now, final, now, run_id),
             )
 
-    def get_run(self, run_id: str) -> RunRecord | None:
-        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
-        return _run(rows[0]) if rows else None
-
-    def list_runs(self) -> list[RunRecord]:
-        return [_run(row) for row in self._query(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC")]
+    def rename(self, run_id: str, name: str | None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
 
     def delete_run(self, run_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            db.execute("DELETE FROM pins WHERE run_id = ?", (run_id,))
 
     def mark_interrupted(self) -> list[str]:
         """After a restart: runs that were active when the process died are 'interrupted'."""
@@ -205,13 +254,26 @@ class Store:
             )
         return [row[0] for row in rows]
 
-    # -- metrics ------------------------------------------------------------------------------------
+    def create_race(self, race_id: str, name: str, differs: Sequence[str]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO races (id, name, created_at, differs) VALUES (?, ?, ?, ?)",
+                (race_id, name, time.time(), json.dumps(list(differs))),
+            )
 
-    def add_steps(self, run_id: str, steps: list[StepMetrics]) -> None:
-        if not steps:
+    def delete_race(self, race_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM races WHERE id = ?", (race_id,))
+
+    # -- metrics: writes ----------------------------------------------------------------------------
+
+    def add_steps(self, steps: dict[str, list[StepMetrics]]) -> None:
+        """Steps of several runs in one transaction."""
+        if not any(steps.values()):
             return
         with self._transaction() as db:
-            _insert_steps(db, run_id, steps)
+            for run_id, batch in steps.items():
+                _insert_steps(db, run_id, batch)
 
     def add_epoch(self, run_id: str, epoch: EpochMetrics, steps: list[StepMetrics]) -> None:
         """The epoch's metrics with its last unsaved steps, in one transaction."""
@@ -231,8 +293,16 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE runs SET checkpoint_epoch = ? WHERE id = ?", (epoch, run_id))
 
+    def add_lr_change(self, run_id: str, change: LearningRateChange) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO lr_changes (run_id, step, lr) VALUES (?, ?, ?)",
+                (run_id, change.step, change.lr),
+            )
+
     def truncate(self, run_id: str, epoch: int, step: int) -> None:
-        """Forget metrics after a checkpoint (epoch, step): resuming from it will record them again."""
+        """Forget metrics after a checkpoint (epoch, step): resuming from it will record them again.
+        Learning-rate changes stay: the resumed run applies them again at their steps."""
         with self._transaction() as db:
             db.execute("DELETE FROM steps WHERE run_id = ? AND step > ?", (run_id, step))
             db.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, epoch))
@@ -240,6 +310,25 @@ class Store:
                 "UPDATE runs SET epochs_done = ?, steps_done = ?, checkpoint_epoch = ? WHERE id = ?",
                 (epoch, step, epoch, run_id),
             )
+
+    def pin(self, run_id: str | None, epoch: int | None = None) -> None:
+        """Pin the model other services get (None: unpin, back to the default rule)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM pins WHERE key = 'current'")
+            if run_id is not None:
+                db.execute(
+                    "INSERT INTO pins (key, run_id, epoch, pinned_at) VALUES ('current', ?, ?, ?)",
+                    (run_id, epoch, time.time()),
+                )
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        return _run(rows[0]) if rows else None
+
+    def list_runs(self) -> list[RunRecord]:
+        return [_run(row) for row in self._query(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC")]
 
     def epochs(self, run_id: str) -> list[EpochMetrics]:
         rows = self._query(
@@ -256,6 +345,27 @@ class Store:
             table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2], table[:, 3]
         )
 
+    def lr_changes(self, run_id: str) -> list[LearningRateChange]:
+        rows = self._query("SELECT step, lr FROM lr_changes WHERE run_id = ? ORDER BY step", (run_id,))
+        return [LearningRateChange(*row) for row in rows]
+
+    def races(self) -> list[RaceRecord]:
+        rows = self._query(
+            "SELECT races.id, races.name, races.created_at, races.differs,"
+            " (SELECT group_concat(id) FROM (SELECT id FROM runs WHERE race_id = races.id"
+            " ORDER BY created_at, id)) FROM races ORDER BY created_at DESC"
+        )
+        return [
+            RaceRecord(
+                i, name, created, tuple(json.loads(differs)), tuple((runs or "").split(",")) if runs else ()
+            )
+            for i, name, created, differs, runs in rows
+        ]
+
+    def pinned(self) -> Pin | None:
+        rows = self._query("SELECT run_id, epoch, pinned_at FROM pins WHERE key = 'current'")
+        return Pin(*rows[0]) if rows else None
+
     def integrity_check(self) -> str:
         return str(self._query("PRAGMA integrity_check")[0][0])
 
@@ -269,17 +379,22 @@ class Store:
 
 _RUN_COLUMNS = (
     "id, created_at, started_at, finished_at, status, reason, reason_code, reason_params, preset, config,"
-    " epochs_done, steps_done, checkpoint_epoch, name,"
+    " epochs_done, steps_done, checkpoint_epoch, name, race_id,"
     " (SELECT test_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1)"
 )
 
 
 def _run(row: tuple[Any, ...]) -> RunRecord:
     run_id, created, started, finished, status, text, code, params, preset, config, *rest = row
-    reason = Reason(code, json.loads(params)) if code else None
-    if reason is None and text:  # a database from before reason codes
+    reason = None
+    if code:
+        try:
+            reason = Reason(code, json.loads(params))
+        except ValueError:  # a code this version does not know
+            reason = None
+    if reason is None and text:  # a database from before reason codes, or from a newer version
         reason = Reason("error", {"error": text})
-    epochs_done, steps_done, checkpoint_epoch, name, accuracy = rest
+    epochs_done, steps_done, checkpoint_epoch, name, race_id, accuracy = rest
     return RunRecord(
         run_id,
         created,
@@ -293,6 +408,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         steps_done,
         checkpoint_epoch,
         name,
+        race_id,
         accuracy,
     )
 

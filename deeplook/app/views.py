@@ -12,6 +12,7 @@ def run_summary(run: RunRecord) -> RunSummary:
         id=run.id,
         name=run.name,
         status=run.status,
+        race_id=run.race_id,
         reason=reason.text if reason else "",
         reason_code=reason.code if reason else None,
         reason_params=dict(reason.params) if reason else {},

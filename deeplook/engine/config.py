@@ -159,6 +159,8 @@ class Setting:
     exclusive_minimum: bool = False
     exclusive_maximum: bool = False
     choices: tuple[str, ...] = ()
+    registry: str = ""
+    """For choices: the registry they come from ("activations", "datasets", ...)."""
     max_items: int | None = None
     """For sizes: at most this many numbers (each within minimum..maximum)."""
     optional: bool = False
@@ -223,7 +225,15 @@ def _applies_to_optimizers(setting: str) -> tuple[str, tuple[str, ...]]:
 def _settings() -> tuple[Setting, ...]:
     largest_train_set = max(spec.train_size for spec in DATASETS.values())
     return (
-        Setting("dataset", "", "dataset", "choice", "the images to learn", choices=tuple(DATASETS)),
+        Setting(
+            "dataset",
+            "",
+            "dataset",
+            "choice",
+            "the images to learn",
+            choices=tuple(DATASETS),
+            registry="datasets",
+        ),
         Setting(
             "hidden",
             "model",
@@ -241,6 +251,7 @@ def _settings() -> tuple[Setting, ...]:
             "choice",
             "the hidden layers' activation function",
             choices=tuple(ACTIVATIONS),
+            registry="activations",
         ),
         Setting(
             "init",
@@ -249,6 +260,7 @@ def _settings() -> tuple[Setting, ...]:
             "choice",
             "how the weights start",
             choices=tuple(INITIALIZERS),
+            registry="initializers",
             advanced=True,
         ),
         Setting(
@@ -264,7 +276,13 @@ def _settings() -> tuple[Setting, ...]:
             applies_when=("init", tuple(name for name, init in INITIALIZERS.items() if init.uses_std)),
         ),
         Setting(
-            "optimizer", "optimizer", "name", "choice", "how weights are updated", choices=tuple(OPTIMIZERS)
+            "optimizer",
+            "optimizer",
+            "name",
+            "choice",
+            "how weights are updated",
+            choices=tuple(OPTIMIZERS),
+            registry="optimizers",
         ),
         Setting(
             "lr",
@@ -451,3 +469,53 @@ def preset_config(name: str) -> TrainConfig:
     if preset is None:
         raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return preset.config
+
+
+@dataclass(frozen=True)
+class RacePreset:
+    """A comparison the notebook teaches: runs that share a network start, data order and schedule and
+    differ only in what the race is about."""
+
+    name: str
+    description: str
+    base: str
+    """The preset every run starts from."""
+    common: Mapping[str, Any]
+    """Settings applied to every run."""
+    variants: tuple[Mapping[str, Any], ...]
+    """Per run, the settings that make it different."""
+
+
+RACES: Mapping[str, RacePreset] = MappingProxyType(
+    {
+        race.name: race
+        for race in (
+            RacePreset(
+                "sgd-vs-adam",
+                "The notebook's comparison: one 784-50-10 sigmoid network, the same start and minibatches, "
+                "trained by plain SGD (lr 0.1) and by Adam (lr 0.001).",
+                "notebook-sgd",
+                {"epochs": 10},
+                ({"optimizer": "sgd", "lr": 0.1}, {"optimizer": "adam", "lr": 0.001}),
+            ),
+            RacePreset(
+                "activations",
+                "Sigmoid, tanh and ReLU hidden units in the same network, from the same Glorot start, "
+                "with the same SGD: which learns fastest, and why (vanishing gradients).",
+                "notebook-sgd",
+                {"epochs": 10, "init": "glorot"},
+                ({"activation": "sigmoid"}, {"activation": "tanh"}, {"activation": "relu"}),
+            ),
+            RacePreset(
+                "learning-rates",
+                "The same network and start trained with learning rates 0.01, 0.1 and 1: too small crawls, "
+                "too big jumps around.",
+                "notebook-sgd",
+                {"epochs": 10},
+                ({"lr": 0.01}, {"lr": 0.1}, {"lr": 1.0}),
+            ),
+        )
+    }
+)
+RACE_SHARED = ("seed", "batch_size", "dataset", "epochs")
+"""Settings every run of a race must share, so that they see the same minibatches in the same order."""

@@ -18,12 +18,18 @@ from deeplook.engine.initializers import INITIALIZERS
 from deeplook.engine.layers import Activation, Array, Dense, Layer, Parameter
 from deeplook.engine.losses import softmax
 
+INIT_STREAM = 0
+"""Spawn key of the initial weights' streams, one per layer (``train.ORDER_STREAM`` is the order's)."""
 
-def init_weights(config: ModelConfig, rng: np.random.Generator, dtype: type = np.float32) -> list[Array]:
-    """Initial arrays ``[W0, b0, W1, b1, ...]``; biases start at zero."""
+
+def init_weights(config: ModelConfig, seed: int, dtype: type = np.float32) -> list[Array]:
+    """Initial arrays ``[W0, b0, W1, b1, ...]``; biases start at zero. Layer ``i`` draws from its own
+    stream of the seed, so two networks whose layer ``i`` has the same shape and initialiser start that
+    layer with the same weights, whatever their other layers."""
     sample = INITIALIZERS[config.init].sample
     arrays: list[Array] = []
-    for fan_in, fan_out in itertools.pairwise(config.sizes):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(config.sizes)):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(INIT_STREAM, i)))
         W = sample(rng, fan_in, fan_out, config.init_std)
         arrays += [W.astype(dtype), np.zeros(fan_out, dtype)]
     return arrays
@@ -160,8 +166,8 @@ class MLP(Network):
         super().__init__(config, [Parameter(*p) for p in zip(names, values, grads, strict=True)])
 
     @classmethod
-    def create(cls, config: ModelConfig, rng: np.random.Generator, dtype: type = np.float32) -> MLP:
-        return cls(config, init_weights(config, rng, dtype))
+    def create(cls, config: ModelConfig, seed: int, dtype: type = np.float32) -> MLP:
+        return cls(config, init_weights(config, seed, dtype))
 
     def gradients(self) -> list[Array]:
         """Each array's gradient from the last backward pass (views into ``flat.grad``)."""

@@ -23,6 +23,8 @@ from deeplook.engine.model import Weights, parameter_names, parameter_shapes
 from deeplook.engine.train import Checkpoint
 
 FORMAT = "deeplook-checkpoint/1"
+OPTIONAL = ("lr_base", "lr_base_epoch")
+"""Keys added after the format's first files: a file without them resumes at the config's rate."""
 
 
 class CheckpointError(ValueError):
@@ -36,6 +38,8 @@ def checkpoint_arrays(checkpoint: Checkpoint, with_optimizer: bool = True) -> di
         "epoch": np.array(checkpoint.epoch, dtype=np.int64),
         "step": np.array(checkpoint.step, dtype=np.int64),
         "rng": np.array(checkpoint.rng_state),
+        "lr_base": np.array(checkpoint.lr_base, dtype=np.float64),
+        "lr_base_epoch": np.array(checkpoint.lr_base_epoch, dtype=np.int64),
     }
     names = parameter_names(checkpoint.config.model)
     arrays.update({f"param/{n}": a for n, a in zip(names, checkpoint.weights.arrays, strict=True)})
@@ -94,13 +98,14 @@ def from_arrays(arrays: dict[str, Array]) -> Checkpoint:
             raise CheckpointError(f"param/{name} holds non-finite values")
         params.append(array)
     optimizer_state = {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")}
-    expected = {"format", "config", "epoch", "step", "rng"} | {f"param/{n}" for n in names}
+    expected = {"format", "config", "epoch", "step", "rng", *OPTIONAL} | {f"param/{n}" for n in names}
     unknown = set(arrays) - expected - {f"optim/{k}" for k in optimizer_state}
     if unknown:
         raise CheckpointError(f"unexpected arrays {sorted(unknown)}")
     for key, value in optimizer_state.items():
         if value.dtype.kind not in "fiu" or not np.isfinite(value).all():
             raise CheckpointError(f"optimizer state optim/{key} is not a finite numeric array")
+    lr_base = _number(arrays, "lr_base") if "lr_base" in arrays else 0.0
     return Checkpoint(
         config=config,
         epoch=_integer(arrays, "epoch"),
@@ -108,6 +113,8 @@ def from_arrays(arrays: dict[str, Array]) -> Checkpoint:
         weights=Weights.freeze(config.model, params),
         optimizer_state=optimizer_state,
         rng_state=_string(arrays, "rng"),
+        lr_base=lr_base,
+        lr_base_epoch=_integer(arrays, "lr_base_epoch") if "lr_base_epoch" in arrays else 1,
     )
 
 
@@ -124,6 +131,13 @@ def _string(arrays: dict[str, Array], key: str) -> str:
     return str(array)
 
 
+def _number(arrays: dict[str, Array], key: str) -> float:
+    array = _require(arrays, key)
+    if array.dtype.kind != "f" or array.shape != () or not np.isfinite(array) or float(array) < 0:
+        raise CheckpointError(f"{key} must be a finite number >= 0, got {array.dtype}{list(array.shape)}")
+    return float(array)
+
+
 def _integer(arrays: dict[str, Array], key: str) -> int:
     array = _require(arrays, key)
     if array.dtype.kind not in "iu" or array.shape != () or int(array) < 0:
@@ -137,6 +151,11 @@ REPORT_FORMAT = "deeplook-report/1"
 
 
 def save_report(report: EpochReport, path: Path) -> None:
+    write_atomically(Path(path), dumps_report(report))
+
+
+def dumps_report(report: EpochReport) -> bytes:
+    """The ``.npz`` bytes of an epoch report."""
     arrays: dict[str, Array] = {
         "format": np.array(REPORT_FORMAT),
         "epoch": np.array(report.epoch, dtype=np.int64),
@@ -150,7 +169,7 @@ def save_report(report: EpochReport, path: Path) -> None:
         for name, h in histograms.items():
             arrays[f"{prefix}/{name}/edges"] = h.edges
             arrays[f"{prefix}/{name}/counts"] = h.counts
-    write_atomically(Path(path), npz_bytes(arrays, compress=False))
+    return npz_bytes(arrays, compress=False)
 
 
 def load_report(path: Path) -> EpochReport:

@@ -1,8 +1,13 @@
 """Minibatch training as a generator of events; the caller decides how to show them.
 
 ``Trainer.run()`` yields a ``StepMetrics`` after every minibatch, an ``EpochMetrics`` (and a fresh
-``Checkpoint``) after every epoch, and one ``RunFinished`` at the end. ``TrainControl`` stops or
-pauses it from another thread; both take effect between two steps.
+``Checkpoint``) after every epoch, a ``LearningRateChanged`` when the learning rate is changed mid-run,
+and one ``RunFinished`` at the end. ``TrainControl`` stops, pauses, single-steps, paces or changes the
+learning rate from another thread; every change takes effect between two steps.
+
+Randomness comes from independent streams of the run's seed: one per layer for the initial weights,
+one for the minibatch order. Runs that share a seed and a batch size therefore see the same minibatches
+in the same order, and share their initial weights wherever layer shapes and initialisers agree.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,7 +28,7 @@ from deeplook.engine.documented import PYDANTIC_CONFIG
 from deeplook.engine.evaluation import Evaluation, evaluate, scale_pixels
 from deeplook.engine.layers import Array
 from deeplook.engine.losses import SoftmaxCrossEntropy
-from deeplook.engine.model import MLP, Weights
+from deeplook.engine.model import MLP, Weights, init_weights
 from deeplook.engine.optim import Optimizer, build_optimizer
 from deeplook.engine.status import Reason, RunStatus
 
@@ -32,6 +37,8 @@ from deeplook.engine.status import Reason, RunStatus
 # a stable log-softmax keeps the loss of an exploded network finite, but far worse than guessing.
 LOSS_EMA_DECAY = 0.95
 DIVERGENCE_FACTOR = 3.0
+ORDER_STREAM = 1
+"""Spawn key of the minibatch-order stream (``model.INIT_STREAM`` is the initial weights')."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,15 @@ class EpochMetrics:
     samples_per_second: float
 
 
+@dataclass(frozen=True)
+class LearningRateChange:
+    """The learning rate became ``lr`` before step ``step`` (1-based); it decays per epoch from there."""
+
+    __pydantic_config__: ClassVar = PYDANTIC_CONFIG
+    step: int
+    lr: float
+
+
 @dataclass(frozen=True, eq=False)
 class Checkpoint:
     """Everything needed to serve the model of a completed epoch or to resume training after it."""
@@ -75,7 +91,12 @@ class Checkpoint:
     step: int
     weights: Weights
     optimizer_state: dict[str, Array]
-    rng_state: str  # JSON of the bit generator's state
+    rng_state: str
+    """JSON of the minibatch-order generator's state."""
+    lr_base: float = 0.0
+    """The learning rate set last (by the config or a change), and the epoch it was set in: epoch
+    ``e`` trains at ``lr_base * lr_decay ** (e - lr_base_epoch)``. 0 means the config's own."""
+    lr_base_epoch: int = 1
     # For inspection (not saved): the last step's gradients and update / weight norm ratios per
     # array, and the test set's predictions by this epoch's model.
     gradients: tuple[Array, ...] = ()
@@ -93,51 +114,114 @@ class RunFinished:
     reason: Reason | None = None
 
 
-Event = StepMetrics | EpochMetrics | Checkpoint | RunFinished
+Event = StepMetrics | EpochMetrics | Checkpoint | LearningRateChange | RunFinished
 
 
 class TrainControl:
-    """Thread-safe stop and pause switches, read by the training loop between steps."""
+    """Thread-safe switches read by the training loop between two steps: stop, pause, one step at a
+    time, a pace (the least time from one step to the next) and a new learning rate."""
 
     def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
+        self._condition = threading.Condition()
+        self._stopped = False
+        self._paused = False
+        self._granted = 0
+        self._interval = 0.0
+        self._last_step = 0.0
+        self._learning_rate: float | None = None
 
     def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
+        with self._condition:
+            self._stopped = True
+            self._condition.notify_all()
 
     def pause(self) -> None:
-        self._running.clear()
+        with self._condition:
+            self._paused = True
+            self._condition.notify_all()
 
     def resume(self) -> None:
-        self._running.set()
+        with self._condition:
+            self._paused, self._granted = False, 0
+            self._condition.notify_all()
+
+    def step_once(self) -> None:
+        """Pause after one more step (from a pause or while running)."""
+        with self._condition:
+            self._paused = True
+            self._granted += 1
+            self._condition.notify_all()
+
+    def set_pace(self, seconds_per_step: float) -> None:
+        """At least this long from one step to the next (0: as fast as it goes)."""
+        with self._condition:
+            self._interval = max(0.0, seconds_per_step)
+            self._condition.notify_all()
+
+    def set_learning_rate(self, lr: float) -> None:
+        with self._condition:
+            self._learning_rate = lr
+
+    def take_learning_rate(self) -> float | None:
+        """A learning rate set since the last call, or None."""
+        with self._condition:
+            lr, self._learning_rate = self._learning_rate, None
+            return lr
 
     @property
     def stopped(self) -> bool:
-        return self._stop.is_set()
+        return self._stopped
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self._paused
 
-    def wait_if_paused(self) -> None:
-        self._running.wait()
+    def before_step(self) -> None:
+        """Return when the next step may run (or the run is stopped): not while paused, unless a single
+        step was granted, and not before the pace allows."""
+        with self._condition:
+            while not self._stopped:
+                if self._paused:
+                    if self._granted > 0:
+                        self._granted -= 1
+                        break
+                    self._condition.wait()
+                    continue
+                wait = self._last_step + self._interval - time.monotonic()
+                if wait <= 0:
+                    break
+                self._condition.wait(wait)
+            self._last_step = time.monotonic()
+
+
+def order_rng(seed: int) -> np.random.Generator:
+    """The stream that shuffles the training set each epoch."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ORDER_STREAM,)))
 
 
 class Trainer:
-    """Trains an MLP on a dataset from a config, from scratch or from a checkpoint."""
+    """Trains an MLP on a dataset from a config, from scratch or from a checkpoint.
 
-    def __init__(self, config: TrainConfig, data: Dataset, resume: Checkpoint | None = None) -> None:
+    ``schedule`` holds learning-rate changes made during an earlier life of the run; those after the
+    checkpoint are applied again at their steps, so a resumed run retraces the changed one exactly.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Dataset,
+        resume: Checkpoint | None = None,
+        schedule: Sequence[LearningRateChange] = (),
+    ) -> None:
         self.config = config
         self.data = data
         self.labels = data.train_labels.astype(np.intp)
         if resume is None:
-            self.rng = np.random.default_rng(config.seed)
-            self.model = MLP.create(config.model, self.rng)
+            self.rng = order_rng(config.seed)
+            self.model = MLP(config.model, init_weights(config.model, config.seed))
             self.optimizer: Optimizer = build_optimizer(config.optimizer, [self.model.flat])
             self.epoch, self.step = 0, 0
+            self.lr_base, self.lr_base_epoch = config.optimizer.lr, 1
         else:
             if resume.config.model != config.model or resume.config.optimizer != config.optimizer:
                 raise ValueError("the checkpoint was made with a different model or optimizer config")
@@ -147,6 +231,9 @@ class Trainer:
             self.optimizer = build_optimizer(config.optimizer, [self.model.flat])
             self.optimizer.load_state_dict(resume.optimizer_state)
             self.epoch, self.step = resume.epoch, resume.step
+            self.lr_base = resume.lr_base or config.optimizer.lr
+            self.lr_base_epoch = resume.lr_base_epoch
+        self.schedule = {change.step: change.lr for change in schedule if change.step > self.step}
         self._epoch_seconds = 0.0
         self._update_ratios: tuple[float, ...] = ()
         self.last_checkpoint = resume if resume is not None else self.checkpoint()
@@ -160,15 +247,22 @@ class Trainer:
             weights=weights or self.model.snapshot(),
             optimizer_state=self.optimizer.state_dict(),
             rng_state=json.dumps(self.rng.bit_generator.state),
+            lr_base=self.lr_base,
+            lr_base_epoch=self.lr_base_epoch,
             gradients=tuple(grad.copy() for grad in self.model.gradients()),
             update_ratios=self._update_ratios,
             test=test,
         )
 
-    def run(self, control: TrainControl | None = None) -> Iterator[Event]:
-        """Train the remaining epochs, yielding events; stops early when ``control`` says so."""
+    def learning_rate(self, epoch: int) -> float:
+        """The learning rate epoch ``epoch`` (1-based) starts with."""
+        return self.lr_base * self.config.optimizer.lr_decay ** (epoch - self.lr_base_epoch)
+
+    def run(self, control: TrainControl | None = None, threads: int | None = None) -> Iterator[Event]:
+        """Train the remaining epochs, yielding events; stops early when ``control`` says so.
+        ``threads`` caps the BLAS threads (default: the config's)."""
         control = control or TrainControl()
-        with threadpool_limits(limits=self.config.blas_threads, user_api="blas"):
+        with threadpool_limits(limits=threads or self.config.blas_threads, user_api="blas"):
             while self.epoch < self.config.epochs:
                 outcome = yield from self._run_epoch(control)
                 if outcome is not None:
@@ -176,6 +270,17 @@ class Trainer:
                     return
                 yield from self._finish_epoch()
         yield RunFinished(RunStatus.COMPLETED, self.epoch, self.step)
+
+    def _change_learning_rate(self, control: TrainControl, epoch: int) -> LearningRateChange | None:
+        """A change asked for now, or one recorded for the next step: applied from that step on."""
+        lr = control.take_learning_rate()
+        recorded = self.schedule.pop(self.step + 1, None)
+        lr = recorded if recorded is not None else lr
+        if lr is None:
+            return None
+        self.optimizer.lr = self.lr_base = lr
+        self.lr_base_epoch = epoch
+        return LearningRateChange(self.step + 1, lr)
 
     def _run_epoch(self, control: TrainControl) -> Generator[Event, None, RunFinished | None]:
         """One pass over a fresh permutation; returns a ``RunFinished`` if the run must end."""
@@ -185,16 +290,18 @@ class Trainer:
         inputs = np.empty((batch, images.shape[1]), np.float32)
         loss_fn = SoftmaxCrossEntropy()
         epoch = self.epoch + 1
-        settings = self.config.optimizer
-        self.optimizer.lr = settings.lr * settings.lr_decay ** (epoch - 1)
+        self.optimizer.lr = self.learning_rate(epoch)
         chance = float(np.log(self.config.model.classes))
         average = chance
         order = self.rng.permutation(len(labels))
         started = time.perf_counter()
         for start in range(0, len(order), batch):
-            control.wait_if_paused()
+            control.before_step()
             if control.stopped:
                 return RunFinished(RunStatus.STOPPED, self.epoch, self.step, Reason("stopped_by_request"))
+            change = self._change_learning_rate(control, epoch)
+            if change is not None:
+                yield change
             index = order[start : start + batch]
             n = len(index)
             np.take(images, index, axis=0, out=pixels[:n])

@@ -50,8 +50,8 @@ def finished(run: dict) -> bool:
 def server_factory(tmp_path: Path, mnist) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
 
-    def start(data_dir: Path | None = None, env: dict[str, str] | None = None) -> Server:
-        server = Server(data_dir or tmp_path / "data", env)
+    def start(data_dir: Path | None = None, env: dict[str, str] | None = None, startup: float = 30) -> Server:
+        server = Server(data_dir or tmp_path / "data", env, startup)
         servers.append(server)
         return server
 

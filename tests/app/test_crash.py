@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from deeplook.app.files import RunFiles
 from deeplook.engine import serialize
 from deeplook.engine.config import PRESETS
 from deeplook.engine.train import Trainer
@@ -45,7 +46,9 @@ def test_twenty_sigkills_then_resume_reach_the_uninterrupted_weights(server_fact
             run = server.http.get(f"/api/runs/{run_id}").json()
             assert run["status"] == "interrupted", run
             if run["checkpoint_epoch"] >= 1:
-                checkpoint = serialize.load(data_dir / "runs" / run_id / "checkpoint.npz")
+                checkpoint = serialize.load(
+                    RunFiles(data_dir / "runs").checkpoint(run_id, run["checkpoint_epoch"])
+                )
                 assert checkpoint.epoch == run["checkpoint_epoch"]
             if run["checkpoint_epoch"] >= EPOCHS - 1:  # too close to the end to be killed mid-run again
                 break
@@ -100,5 +103,6 @@ def test_sigterm_with_viewers_stops_cleanly_and_keeps_the_checkpoint(server_fact
             "SELECT status, checkpoint_epoch FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
     assert status == "stopped"
-    assert serialize.load(data_dir / "runs" / run_id / "checkpoint.npz").epoch == checkpoint_epoch >= 1
+    checkpoint = RunFiles(data_dir / "runs").checkpoint(run_id, checkpoint_epoch)
+    assert serialize.load(checkpoint).epoch == checkpoint_epoch >= 1
     assert "Traceback" not in server.log.read_text()

@@ -43,7 +43,7 @@ def test_weight_images_are_the_first_layer_reshaped_at_epoch_0_and_the_last(trai
     assert np.isclose(last["scale"], np.abs(W0).max(), rtol=1e-3)
 
     first = client.get(f"/api/runs/{run['id']}/weights", params={"epoch": 0, "offset": 10, "limit": 5}).json()
-    initial = MLP.create(checkpoint.config.model, np.random.default_rng(4)).arrays()[0]
+    initial = MLP.create(checkpoint.config.model, checkpoint.config.seed).arrays()[0]
     np.testing.assert_allclose(decode_images(first), initial.T[10:15].reshape(5, 28, 28), atol=1e-4)
     assert first["offset"] == 10 and first["count"] == 5
 

@@ -5,7 +5,9 @@ import io
 import time
 
 import numpy as np
+from fastapi.testclient import TestClient
 
+from deeplook.app.main import create_app
 from deeplook.engine import serialize
 from tests.app.conftest import FAST_RUN, finished, wait_for_run
 from tests.support import unbatch
@@ -17,13 +19,13 @@ def test_stream_carries_snapshot_steps_epochs_and_completion_in_order(client):
         response = client.post("/api/runs", json=FAST_RUN)
         assert response.status_code == 201
         run_id = response.json()["id"]
-        messages = []
-        while not (messages and messages[-1]["type"] == "status" and finished(messages[-1]["run"])):
+        messages: list[dict] = []
+        while not any(m["type"] == "status" and finished(m["run"]) for m in messages):
             messages += unbatch(ws.receive_json())
 
     assert all(m.get("run_id", m.get("run", {}).get("id")) == run_id for m in messages)
     statuses = [m["run"]["status"] for m in messages if m["type"] == "status"]
-    assert statuses == ["loading-data", "running", "completed"]
+    assert statuses == ["queued", "loading-data", "running", "completed"]
     steps = [s for m in messages if m["type"] == "step" for s in m["step"]]
     assert steps == list(range(1, 1201))  # 2 epochs of 600 steps, none missing or repeated
     epochs = [m["metrics"]["epoch"] for m in messages if m["type"] == "epoch"]
@@ -47,12 +49,19 @@ def test_a_late_viewer_gets_the_whole_history_in_the_snapshot(client):
     assert run["steps"]["downsampled"] is False
 
 
-def test_a_second_start_while_training_is_a_409_naming_the_active_run(client):
-    run_id = client.post("/api/runs", json={**FAST_RUN, "epochs": 5}).json()["id"]
-    second = client.post("/api/runs", json=FAST_RUN)
-    assert second.status_code == 409
-    assert run_id in second.json()["detail"]
-    client.post(f"/api/runs/{run_id}/stop")
+def test_starts_beyond_the_active_limit_are_queued_then_refused_with_429(settings):
+    settings = settings.model_copy(update={"max_active_runs": 1, "max_queued_runs": 1})
+    with TestClient(create_app(settings)) as client:
+        first = client.post("/api/runs", json={**FAST_RUN, "epochs": 5}).json()
+        second = client.post("/api/runs", json=FAST_RUN)
+        assert second.status_code == 201
+        assert (second.json()["status"], second.json()["queue_position"]) == ("queued", 1)
+        third = client.post("/api/runs", json=FAST_RUN)
+        assert third.status_code == 429 and third.json()["code"] == "queue_full"
+        assert int(third.headers["retry-after"]) > 0
+        client.post(f"/api/runs/{first['id']}/stop")
+        started = wait_for_run(client.get, second.json()["id"], lambda r: r["status"] != "queued")
+        assert started["queue_position"] is None
 
 
 def test_stop_ends_within_a_second_and_keeps_the_last_epochs_model(client, mnist):
@@ -118,7 +127,7 @@ def test_metrics_exports_hold_every_step_and_epoch(client):
 def test_delete_removes_a_finished_run_and_refuses_an_active_one(client, settings):
     run_id = client.post("/api/runs", json={**FAST_RUN, "epochs": 1}).json()["id"]
     wait_for_run(client.get, run_id, finished)
-    assert (settings.runs_dir / run_id / "checkpoint.npz").exists()
+    assert (settings.runs_dir / run_id / "checkpoints" / "0001.npz").exists()
     active = client.post("/api/runs", json={**FAST_RUN, "epochs": 20}).json()["id"]
     assert client.delete(f"/api/runs/{active}").status_code == 409
     client.post(f"/api/runs/{active}/stop")

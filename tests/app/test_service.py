@@ -33,7 +33,7 @@ def test_health_and_info_publish_every_registry(client):
 def test_every_websocket_message_type_has_a_published_schema(client):
     schema = client.get("/api/schema/messages").json()
     kinds = set(schema["server"]["discriminator"]["mapping"])
-    assert kinds == {"snapshot", "status", "step", "epoch", "progress", "pong", "batch"}
+    assert kinds == {"snapshot", "status", "step", "epoch", "progress", "change", "pong", "batch"}
     components = client.get("/openapi.json").json()["components"]["schemas"]
     assert {"SnapshotMessage", "StepMessage", "BatchMessage"} <= set(components)
 

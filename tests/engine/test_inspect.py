@@ -10,7 +10,7 @@ from deeplook.engine.train import EpochMetrics, Trainer
 
 
 def make_weights(hidden=(12, 6)):
-    model = MLP.create(ModelConfig(hidden=hidden, activation="tanh", init="glorot"), np.random.default_rng(3))
+    model = MLP.create(ModelConfig(hidden=hidden, activation="tanh", init="glorot"), 3)
     return model.snapshot()
 
 
@@ -122,7 +122,7 @@ def test_report_views_match_the_weights_and_survive_a_round_trip(first_epoch, mn
 
 def test_saturation_and_dead_units_are_measured():
     config = ModelConfig(hidden=(4,), activation="relu", init="he", input_size=3, classes=2)
-    model = MLP.create(config, np.random.default_rng(0))
+    model = MLP.create(config, 0)
     W0 = model.dense[0].W.value
     W0[:, 0] = -1.0  # unit 0 can never fire on non-negative inputs
     model.dense[0].b.value[0] = -1.0
@@ -131,7 +131,7 @@ def test_saturation_and_dead_units_are_measured():
     )
     assert health[0].dead == 0.25 and health[0].saturated == 0
 
-    sigmoid = MLP.create(ModelConfig(hidden=(2,), input_size=1, classes=2), np.random.default_rng(0))
+    sigmoid = MLP.create(ModelConfig(hidden=(2,), input_size=1, classes=2), 0)
     sigmoid.dense[0].W.value[:] = [[100.0, 0.0]]  # unit 0 saturates on any non-zero input, unit 1 never
     probe = np.linspace(0.1, 1, 50, dtype=np.float32).reshape(-1, 1)
     assert inspect.layer_health(sigmoid.snapshot(), (), (), probe)[0].saturated == 0.5

@@ -1,12 +1,21 @@
 """The training loop: learning, reproducibility, control, divergence and resuming."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from deeplook.engine.config import PRESETS, ModelConfig, OptimizerConfig, TrainConfig
-from deeplook.engine.train import Checkpoint, EpochMetrics, RunFinished, StepMetrics, TrainControl, Trainer
+from deeplook.engine.train import (
+    Checkpoint,
+    EpochMetrics,
+    LearningRateChange,
+    RunFinished,
+    StepMetrics,
+    TrainControl,
+    Trainer,
+)
 
 SMALL = TrainConfig(
     model=ModelConfig(hidden=(16,), activation="sigmoid", init="glorot"),
@@ -140,3 +149,95 @@ def test_learning_rate_decays_per_epoch(blobs):
     trainer = Trainer(config, blobs)
     rates = [trainer.optimizer.lr for e in trainer.run() if isinstance(e, EpochMetrics)]
     assert rates == [0.5, 0.25, 0.125]
+
+
+# -- random streams: what a race of runs shares ---------------------------------------------------------
+
+
+def test_runs_with_one_seed_share_initial_weights_where_layers_agree_and_the_minibatch_order(
+    blobs, monkeypatch
+):
+    sgd = SMALL.replace(optimizer=OptimizerConfig(name="sgd", lr=0.1))
+    adam = SMALL  # same seed, batch size and network; another optimizer
+    wider = SMALL.replace(model=ModelConfig(hidden=(16, 8), activation="sigmoid", init="glorot"))
+    first, second, third = Trainer(sgd, blobs), Trainer(adam, blobs), Trainer(wider, blobs)
+    np.testing.assert_array_equal(first.model.flat.value, second.model.flat.value)
+    np.testing.assert_array_equal(first.model.arrays()[0], third.model.arrays()[0])  # (784, 16) both
+    orders = [trainer.rng.permutation(600) for trainer in (first, second, third)]
+    np.testing.assert_array_equal(orders[0], orders[1])
+    np.testing.assert_array_equal(orders[0], orders[2])
+
+
+# -- mid-run changes: learning rate, pace, one step at a time ---------------------------------------------
+
+
+def test_a_learning_rate_change_applies_from_the_next_step_and_a_resume_retraces_it(blobs):
+    control = TrainControl()
+    changed = Trainer(SMALL, blobs)
+    events = []
+    for event in changed.run(control):
+        events.append(event)
+        if isinstance(event, StepMetrics) and event.step == 17:  # mid epoch 2
+            control.set_learning_rate(0.002)
+    changes = [e for e in events if isinstance(e, LearningRateChange)]
+    assert changes == [LearningRateChange(18, 0.002)]
+    assert changed.optimizer.lr == pytest.approx(0.002)  # decay 1: epoch 3 keeps it
+
+    plain = Trainer(SMALL, blobs)
+    events_of(plain)
+    assert not np.array_equal(plain.model.flat.value, changed.model.flat.value)
+
+    # a run interrupted after epoch 1 and resumed with the recorded change: the same weights
+    first = Trainer(SMALL, blobs)
+    checkpoint = next(e for e in first.run() if isinstance(e, Checkpoint))
+    resumed = Trainer(SMALL, blobs, resume=checkpoint, schedule=changes)
+    tail = events_of(resumed)
+    assert [e for e in tail if isinstance(e, LearningRateChange)] == changes
+    np.testing.assert_array_equal(resumed.model.flat.value, changed.model.flat.value)
+
+
+def test_a_changed_learning_rate_decays_from_its_epoch_and_survives_a_checkpoint(blobs):
+    config = SMALL.replace(optimizer=OptimizerConfig(name="sgd", lr=0.5, lr_decay=0.5), epochs=3)
+    control = TrainControl()
+    trainer = Trainer(config, blobs)
+    rates = []
+    for event in trainer.run(control):
+        if isinstance(event, StepMetrics) and event.step == 3:
+            control.set_learning_rate(0.8)  # in epoch 1
+        if isinstance(event, EpochMetrics):
+            rates.append(trainer.optimizer.lr)
+    assert rates == pytest.approx([0.8, 0.4, 0.2])
+    assert (trainer.last_checkpoint.lr_base, trainer.last_checkpoint.lr_base_epoch) == (0.8, 1)
+
+
+def test_pace_spaces_the_steps_and_one_step_at_a_time_advances_by_one(blobs):
+    control = TrainControl()
+    control.set_pace(0.02)
+    steps = []
+    started = threading.Event()
+
+    def consume():
+        for event in Trainer(SMALL.replace(epochs=1), blobs).run(control):
+            if isinstance(event, StepMetrics):
+                steps.append((event.step, time.monotonic()))
+                started.set()
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    assert started.wait(5)
+    time.sleep(0.15)
+    control.pause()
+    time.sleep(0.05)
+    paused_at = len(steps)
+    gaps = np.diff([t for _, t in steps])
+    assert gaps.min() >= 0.018  # never faster than the pace
+    control.set_pace(0)
+    control.step_once()
+    time.sleep(0.2)
+    assert len(steps) == paused_at + 1  # exactly one more
+    control.step_once()
+    time.sleep(0.2)
+    assert len(steps) == paused_at + 2
+    control.resume()
+    worker.join(10)
+    assert not worker.is_alive() and [s for s, _ in steps] == list(range(1, 13))

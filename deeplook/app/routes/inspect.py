@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from deeplook.app.deps import DatasetsDep, ReportsDep, RunsDep
-from deeplook.app.runs import RunManager
+from deeplook.app.errors import ServiceError
 from deeplook.app.schemas import (
     INVALID,
     MAX_CLASSES,
@@ -17,41 +18,44 @@ from deeplook.app.schemas import (
     RUN_ID_PATTERN,
     ConfusionOut,
     DatasetImages,
-    Error,
     Example,
     ExamplesOut,
     HealthSeries,
     HistogramOut,
     InspectOut,
     WeightImages,
+    documented,
 )
 from deeplook.engine import inspect
 from deeplook.engine.data import DATASETS
-from deeplook.engine.inspect import Histogram
+from deeplook.engine.inspect import EpochReport, Histogram
 
 router = APIRouter(tags=["look inside"], responses=INVALID)
 
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
 EpochQuery = Annotated[int | None, Query(ge=0, le=10_000, description="default: the latest")]
 ClassQuery = Annotated[int | None, Query(ge=0, lt=MAX_CLASSES)]
-ERRORS = {404: {"model": Error, "description": "no such run, or no report for that epoch"}}
+ERRORS = documented(
+    e404="no such run, or no report for that epoch",
+    e409="the report of that epoch is damaged (the others still answer)",
+)
 
 
 def _histogram(h: Histogram) -> HistogramOut:
     return HistogramOut(edges=h.edges.tolist(), counts=h.counts.tolist())
 
 
-def _names(runs: RunManager, run_id: str) -> list[str]:
-    return list(DATASETS[runs.summary(run_id).dataset].class_names)
+async def _load(reports: ReportsDep, run_id: str, epoch: int | None) -> EpochReport:
+    return await asyncio.to_thread(reports.load, run_id, epoch)
 
 
 @router.get("/api/runs/{run_id}/inspect", responses=ERRORS)
-def inspect_epoch(
+async def inspect_epoch(
     run_id: RunIdPath, runs: RunsDep, reports: ReportsDep, epoch: EpochQuery = None
 ) -> InspectOut:
     """Histograms of weights and gradients and each layer's health after an epoch."""
-    runs.summary(run_id)
-    report = reports.load(run_id, epoch)
+    await runs.summary(run_id)
+    report = await _load(reports, run_id, epoch)
     return InspectOut(
         run_id=run_id,
         epoch=report.epoch,
@@ -63,9 +67,13 @@ def inspect_epoch(
 
 
 @router.get("/api/runs/{run_id}/health", responses=ERRORS)
-def layer_health(run_id: RunIdPath, runs: RunsDep, reports: ReportsDep) -> HealthSeries:
+async def layer_health(run_id: RunIdPath, runs: RunsDep, reports: ReportsDep) -> HealthSeries:
     """Every epoch's layer health as columns, and each epoch's weight histograms (for ridgelines)."""
-    runs.summary(run_id)
+    await runs.summary(run_id)
+    return await asyncio.to_thread(_health_series, reports, run_id)
+
+
+def _health_series(reports: ReportsDep, run_id: str) -> HealthSeries:
     epochs = reports.epochs(run_id)
     layers: dict[str, dict[str, list[float]]] = {}
     histograms: dict[str, list[HistogramOut]] = {}
@@ -82,7 +90,7 @@ def layer_health(run_id: RunIdPath, runs: RunsDep, reports: ReportsDep) -> Healt
 
 
 @router.get("/api/runs/{run_id}/weights", responses=ERRORS)
-def weight_images(
+async def weight_images(
     run_id: RunIdPath,
     runs: RunsDep,
     reports: ReportsDep,
@@ -91,19 +99,16 @@ def weight_images(
     limit: Annotated[int, Query(ge=1, le=1024)] = 100,
     live: Annotated[bool, Query(description="while training: the weights as they are now")] = False,
 ) -> WeightImages:
-    """What each first-layer unit looks for: its 784 incoming weights as a 28x28 image."""
-    runs.summary(run_id)
-    active = runs.active
-    current = active.live_weights if live and active is not None and active.id == run_id else None
+    """What each first-layer unit looks for: its incoming weights as an image of the input's shape."""
+    summary = await runs.summary(run_id)
+    current = runs.live_weights(run_id) if live else None
     if current is not None:
         first_layer, shown_epoch, step = current.first_layer, current.epoch, current.step
     else:
-        report = reports.load(run_id, epoch)
+        report = await _load(reports, run_id, epoch)
         first_layer, shown_epoch, step = report.first_layer, report.epoch, None
     units = first_layer.shape[0]
-    height, width = DATASETS[runs.summary(run_id).dataset].image_shape
-    if first_layer.shape[1] != height * width:
-        raise HTTPException(422, f"the first layer has {first_layer.shape[1]} inputs, not {height}x{width}")
+    height, width = DATASETS[summary.dataset].image_shape
     chosen = first_layer[offset : offset + limit]
     return WeightImages(
         run_id=run_id,
@@ -121,12 +126,12 @@ def weight_images(
 
 
 @router.get("/api/runs/{run_id}/confusion", responses=ERRORS)
-def confusion(
+async def confusion(
     run_id: RunIdPath, runs: RunsDep, reports: ReportsDep, epoch: EpochQuery = None
 ) -> ConfusionOut:
     """The confusion matrix of an epoch's model on the whole test set."""
-    names = _names(runs, run_id)
-    report = reports.load(run_id, epoch)
+    names = list(DATASETS[(await runs.summary(run_id)).dataset].class_names)
+    report = await _load(reports, run_id, epoch)
     matrix = report.confusion
     total = int(matrix.sum())
     return ConfusionOut(
@@ -140,7 +145,7 @@ def confusion(
 
 
 @router.get("/api/runs/{run_id}/misclassified", responses=ERRORS)
-def misclassified(
+async def misclassified(
     run_id: RunIdPath,
     runs: RunsDep,
     reports: ReportsDep,
@@ -152,9 +157,9 @@ def misclassified(
 ) -> ExamplesOut:
     """Test images the epoch's model got wrong, most confident first; or one confusion cell's images
     (``true`` and ``predicted``; on the diagonal, the right answers)."""
-    summary = runs.summary(run_id)
-    report = reports.load(run_id, epoch)
-    data = datasets.get(summary.dataset)
+    summary = await runs.summary(run_id)
+    report = await _load(reports, run_id, epoch)
+    data = await asyncio.to_thread(datasets.get, summary.dataset)
     labels, predictions, confidence = data.test_labels, report.predictions, report.confidence
     match = inspect.examples(labels, predictions, confidence, true, predicted)
     index = match[:limit]
@@ -176,8 +181,8 @@ def misclassified(
     )
 
 
-@router.get("/api/datasets/{name}/test", responses={404: {"model": Error, "description": "unknown dataset"}})
-def test_images(
+@router.get("/api/datasets/{name}/test", responses=documented(e404="unknown dataset"))
+async def test_images(
     name: str,
     datasets: DatasetsDep,
     offset: Annotated[int, Query(ge=0, lt=MAX_TEST_SIZE)] = 0,
@@ -185,8 +190,8 @@ def test_images(
 ) -> DatasetImages:
     """Images of a dataset's test set, for galleries (pick one and predict it with ``pixels``)."""
     if name not in DATASETS:
-        raise HTTPException(404, f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    data = datasets.get(name)
+        raise ServiceError("unknown_dataset", dataset=name, datasets=", ".join(DATASETS))
+    data = await asyncio.to_thread(datasets.get, name)
     images = data.test_images[offset : offset + limit]
     return DatasetImages(
         dataset=name,

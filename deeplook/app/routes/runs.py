@@ -8,22 +8,29 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, UploadFile, status
+from fastapi import APIRouter, Path, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 
-from deeplook.app.deps import Authorized, ModelsDep, RunsDep, StoreDep
+from deeplook.app.deps import Authorized, FilesDep, ModelsDep, RunsDep, StoreDep
+from deeplook.app.errors import ServiceError
 from deeplook.app.schemas import (
+    AUTH,
+    CONFLICT,
     INVALID,
+    NOT_FOUND,
+    QUEUE_FULL,
     RUN_ID_PATTERN,
-    Error,
+    STORAGE,
+    RunChange,
     RunCreate,
     RunDetail,
     RunMetrics,
     RunSummary,
     StepsOut,
+    documented,
 )
 from deeplook.app.store import EPOCH_COLUMNS, STEP_COLUMNS, StepSeries
-from deeplook.app.views import run_summary
 from deeplook.engine.train import EpochMetrics
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
@@ -31,21 +38,18 @@ router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
 import_router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
 
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
-NOT_FOUND = {404: {"model": Error, "description": "no run with this id"}}
-CONFLICT = {409: {"model": Error, "description": "the run is not in a state that allows this"}}
-AUTH = {
-    401: {"model": Error, "description": "a token is configured and none was sent"},
-    403: {"model": Error, "description": "the token sent is wrong"},
-}
-STOP_WAIT = 5.0  # seconds a stop request waits for the run to end
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, dependencies=[Authorized], responses={**CONFLICT, **AUTH}
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Authorized],
+    responses={**AUTH, **QUEUE_FULL, **STORAGE},
 )
 async def start_run(request: RunCreate, runs: RunsDep) -> RunSummary:
-    """Start training a preset, with any hyperparameter overridden; 409 while another run is active."""
-    return runs.start(request)
+    """Start training a preset, with any setting overridden: at once while fewer than
+    DEEPLOOK_MAX_ACTIVE_RUNS train, else queued (``queue_position``)."""
+    return await runs.start(request)
 
 
 @import_router.post(
@@ -54,72 +58,89 @@ async def start_run(request: RunCreate, runs: RunsDep) -> RunSummary:
     dependencies=[Authorized],
     responses={
         **AUTH,
-        413: {"model": Error, "description": "the file is larger than DEEPLOOK_MAX_MODEL_BYTES"},
-        422: {
-            "model": Error,
-            "description": "not a valid deeplook checkpoint (the current model keeps serving)",
-        },
+        **STORAGE,
+        **documented(
+            e413="the file is larger than DEEPLOOK_MAX_MODEL_BYTES",
+            e422="not a valid deeplook checkpoint (the current model keeps serving)",
+        ),
     },
 )
 async def import_model(file: UploadFile, runs: RunsDep) -> RunSummary:
     """Add a checkpoint (.npz from /model or ``deeplook train --save``) as a finished run that serves."""
     payload = await file.read()
-    return await asyncio.to_thread(runs.import_checkpoint, payload)
+    return await runs.import_checkpoint(payload)
 
 
 @router.get("")
-def list_runs(store: StoreDep) -> list[RunSummary]:
-    """All runs, newest first."""
-    return [run_summary(run) for run in store.list_runs()]
+async def list_runs(runs: RunsDep) -> list[RunSummary]:
+    """All runs, newest first (live ones as they are right now)."""
+    return await runs.list_runs()
 
 
 @router.get("/{run_id}", responses=NOT_FOUND)
 async def get_run(run_id: RunIdPath, runs: RunsDep) -> RunDetail:
-    """A run with its config, status, per-epoch metrics and downsampled step losses."""
-    return await _off_loop_unless_active(runs, run_id)
+    """A run with its config, status, per-epoch metrics, learning-rate changes and downsampled steps."""
+    return await runs.detail(run_id)
+
+
+@router.patch("/{run_id}", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH, **STORAGE})
+async def change_run(run_id: RunIdPath, change: RunChange, runs: RunsDep) -> RunSummary:
+    """Rename a run, or change a training run's learning rate or pace; a change takes effect between
+    two steps and is recorded (with its step), so a resumed run makes it again at the same step."""
+    return await runs.change(run_id, change)
 
 
 @router.post("/{run_id}/pause", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH})
 async def pause_run(run_id: RunIdPath, runs: RunsDep) -> RunSummary:
-    """Pause the active run between two steps."""
-    return runs.pause(run_id)
+    """Pause a training run between two steps."""
+    return await runs.pause(run_id)
 
 
-@router.post("/{run_id}/resume", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH})
+@router.post("/{run_id}/step", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH})
+async def step_run(run_id: RunIdPath, runs: RunsDep) -> RunSummary:
+    """Train exactly one more step of a training run, then stay paused."""
+    return await runs.step(run_id)
+
+
+@router.post(
+    "/{run_id}/resume", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH, **QUEUE_FULL}
+)
 async def resume_run(run_id: RunIdPath, runs: RunsDep) -> RunSummary:
-    """Resume a paused run, or continue an interrupted, stopped or failed one from its last checkpoint."""
+    """Resume a paused run, or continue an interrupted, stopped or failed one from its last checkpoint
+    (queued like a new run when all trainers are busy)."""
     return await runs.resume(run_id)
 
 
 @router.post("/{run_id}/stop", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH})
 async def stop_run(run_id: RunIdPath, runs: RunsDep) -> RunSummary:
-    """Stop the active run within one step; it keeps the model of its last completed epoch."""
-    run = runs.stop(run_id)
-    if run.thread is not None:
-        await asyncio.to_thread(run.thread.join, STOP_WAIT)
-    return runs.summary(run_id)
+    """Stop a run within one step (it keeps the model of its last completed epoch); a queued run is
+    cancelled."""
+    return await runs.stop(run_id)
 
 
 @router.delete(
     "/{run_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Authorized],
-    responses={**NOT_FOUND, **CONFLICT, **AUTH},
+    responses={**NOT_FOUND, **CONFLICT, **AUTH, **STORAGE},
 )
 async def delete_run(run_id: RunIdPath, runs: RunsDep) -> Response:
-    """Delete a finished run, its metrics and its model."""
-    runs.delete(run_id)
+    """Delete a finished (or queued) run, its metrics and its models."""
+    await runs.delete(run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{run_id}/metrics", responses=NOT_FOUND)
-def run_metrics(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> RunMetrics:
+async def run_metrics(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> RunMetrics:
     """The full history as JSON: every step and every epoch."""
-    summary = runs.summary(run_id)
-    series = store.steps(run_id)
+    summary = await runs.summary(run_id)
+    series, epochs = await asyncio.to_thread(lambda: (store.steps(run_id), store.epochs(run_id)))
+    live = runs.live.get(run_id)
+    if live is not None:  # the last second of steps may not be written yet
+        series, epochs = live.series.whole(), live.epochs
     return RunMetrics(
         run=summary,
-        epochs=store.epochs(run_id),
+        epochs=epochs,
         steps=StepsOut(**{column: getattr(series, column).tolist() for column in STEP_COLUMNS}),
     )
 
@@ -129,13 +150,12 @@ def run_metrics(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> RunMetrics
     response_class=StreamingResponse,
     responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}, "description": "one row per step and epoch"}},
 )
-def run_metrics_csv(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> StreamingResponse:
+async def run_metrics_csv(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> StreamingResponse:
     """The full history as CSV: a row per step, and a row per epoch after its last step."""
-    runs.summary(run_id)
-    series = store.steps(run_id)
-    epochs = store.epochs(run_id)
+    await runs.summary(run_id)
+    series, epochs = await asyncio.to_thread(lambda: (store.steps(run_id), store.epochs(run_id)))
     return StreamingResponse(
-        _csv_rows(series, epochs),
+        iterate_in_threadpool(_csv_rows(series, epochs)),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="deeplook-{run_id}.csv"'},
     )
@@ -150,22 +170,34 @@ def run_metrics_csv(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> Stream
         200: {"content": {"application/octet-stream": {}}, "description": "the checkpoint as .npz"},
     },
 )
-def download_model(run_id: RunIdPath, models: ModelsDep, runs: RunsDep) -> Response:
-    """The checkpoint of the run's last completed epoch: an ``.npz`` with config, weights, optimizer state."""
-    runs.summary(run_id)
-    model = models.for_run(run_id)
+async def download_model(
+    run_id: RunIdPath,
+    models: ModelsDep,
+    runs: RunsDep,
+    files: FilesDep,
+    epoch: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="an epoch's model (weights only; 0: the random start); default: the "
+            "last checkpoint, with its optimizer state to resume",
+        ),
+    ] = None,
+) -> Response:
+    """The checkpoint of the run's last completed epoch (an ``.npz`` with config, weights and optimizer
+    state), or the weights of a given epoch."""
+    await runs.summary(run_id)
+    model = await asyncio.to_thread(models.load, run_id, epoch)
+    path = files.checkpoint(run_id, model.epoch) if epoch is None else files.model(run_id, model.epoch)
+    try:
+        payload = await asyncio.to_thread(path.read_bytes)
+    except OSError as error:
+        raise ServiceError("model_damaged", run=run_id, error=error.strerror or str(error)) from error
     return Response(
-        models.checkpoint_path(run_id).read_bytes(),
+        payload,
         media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="deeplook-{run_id}-epoch{model.epoch}.npz"'},
     )
-
-
-async def _off_loop_unless_active(runs: RunsDep, run_id: str) -> RunDetail:
-    active = runs.active
-    if active is not None and active.id == run_id:
-        return runs.detail(run_id)
-    return await asyncio.to_thread(runs.detail, run_id)
 
 
 EPOCH_VALUES = EPOCH_COLUMNS[2:]  # train_loss ... samples_per_second

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from deeplook import __version__
-from deeplook.app.deps import HubDep, ModelsDep, RunsDep, SettingsDep, StoreDep
+from deeplook.app.deps import HubDep, ModelsDep, RunsDep, SettingsDep, StoreDep, WriterDep
 from deeplook.app.messages import message_schema
 from deeplook.app.schemas import Health, Info, Limits, Ready, Stats, registries
 
@@ -26,22 +27,33 @@ async def health() -> Health:
     response_model=Ready,
     responses={503: {"model": Ready, "description": "not ready, with the reason"}},
 )
-def ready(store: StoreDep, models: ModelsDep) -> Ready | JSONResponse:
+async def ready(store: StoreDep, models: ModelsDep) -> Ready | JSONResponse:
     """Readiness: the database answers and a model can serve predictions."""
-    if not store.ping():
+    if not await asyncio.to_thread(store.ping):
         return JSONResponse(Ready(ready=False, reason="the database does not answer").model_dump(), 503)
     model = models.current
     if model is None:
         reason = "no trained model yet: start a run and let it finish an epoch"
         return JSONResponse(Ready(ready=False, reason=reason).model_dump(), 503)
-    return Ready(ready=True, model=model.info())
+    return Ready(ready=True, model=model.info(pinned=models.pinned))
 
 
 @router.get("/stats")
-async def stats(runs: RunsDep, hub: HubDep) -> Stats:
-    """What the server is doing: connected websocket clients and the active run."""
-    active = runs.active
-    return Stats(websocket_clients=hub.subscriber_count, active_run=active.id if active else None)
+async def stats(runs: RunsDep, hub: HubDep, writer: WriterDep) -> Stats:
+    """What the server is doing: websocket clients, runs training and queued, unwritten steps."""
+    return Stats(
+        websocket_clients=hub.subscriber_count,
+        training=runs.training,
+        queued=runs.queued,
+        executor=runs.executor.name,
+        workers={
+            run_id: f"{run.worker.where}, pid {run.pid}" if run.pid else run.worker.where
+            for run_id, run in runs.live.items()
+            if run.worker is not None
+        },
+        pending_steps=writer.pending_steps,
+        database_locked_for=writer.locked_for,
+    )
 
 
 @router.get("/info")

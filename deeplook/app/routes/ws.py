@@ -13,7 +13,14 @@ from starlette.websockets import WebSocketState
 
 from deeplook.app.config import Settings
 from deeplook.app.hub import Hub, Subscription
-from deeplook.app.messages import CLIENT_MESSAGES, BatchMessage, PongMessage
+from deeplook.app.messages import (
+    CLIENT_MESSAGES,
+    BatchMessage,
+    PingMessage,
+    PongMessage,
+    SubscribeMessage,
+    UnsubscribeMessage,
+)
 from deeplook.app.runs import RunManager
 
 router = APIRouter(tags=["stream"])
@@ -26,8 +33,10 @@ GOING_AWAY = 1001
 
 @router.websocket("/ws")
 async def stream(websocket: WebSocket) -> None:
-    """Server-to-client messages: snapshot, step, epoch, status, progress, pong, and batch (several
-    of them in one frame, in order); see the README."""
+    """One socket per page, for any number of runs. On connect the client follows every active run
+    (a snapshot of each, or of the latest run when none trains); ``subscribe``/``unsubscribe`` change
+    what it follows. Server messages: snapshot, status (of every run), step, epoch, progress, change,
+    pong, and batch (several in one frame, in order). Their schemas: /api/schema/messages."""
     app = websocket.app
     settings: Settings = app.state.settings
     hub: Hub = app.state.hub
@@ -37,10 +46,11 @@ async def stream(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     async with hub.subscribe() as subscription:
-        await websocket.send_text(runs.snapshot().model_dump_json())
+        for text in await runs.snapshots(None):
+            subscription.put(text)
         sender = asyncio.create_task(_send(websocket, subscription, settings, hub))
         try:
-            await _receive(websocket, subscription, settings)
+            await _receive(websocket, subscription, settings, runs)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -79,8 +89,10 @@ async def _send(websocket: WebSocket, subscription: Subscription, settings: Sett
         pass
 
 
-async def _receive(websocket: WebSocket, subscription: Subscription, settings: Settings) -> None:
-    """Answer pings; anything else closes the socket with 1008."""
+async def _receive(
+    websocket: WebSocket, subscription: Subscription, settings: Settings, runs: RunManager
+) -> None:
+    """Answer pings, follow what the client asks for; anything else closes the socket with 1008."""
     while True:
         try:
             text = await websocket.receive_text()
@@ -93,11 +105,23 @@ async def _receive(websocket: WebSocket, subscription: Subscription, settings: S
             await _close(websocket, POLICY_VIOLATION, "message too big")
             return
         try:
-            CLIENT_MESSAGES.validate_json(text)
+            message = CLIENT_MESSAGES.validate_json(text)
         except ValidationError:
-            await _close(websocket, POLICY_VIOLATION, 'expected {"type": "ping"}')
+            await _close(websocket, POLICY_VIOLATION, "expected a ping, subscribe or unsubscribe message")
             return
-        subscription.put(PongMessage().model_dump_json())
+        if isinstance(message, PingMessage):
+            subscription.put(PongMessage().model_dump_json())
+        elif isinstance(message, SubscribeMessage):
+            new = [run_id for run_id in message.runs if run_id not in subscription.runs]
+            subscription.runs.update(new)  # first follow, then snapshot: nothing falls in between
+            if message.active is not None:
+                subscription.follow_active = message.active
+            for snapshot in await runs.snapshots(new) if new else []:
+                subscription.put(snapshot)
+        elif isinstance(message, UnsubscribeMessage):
+            subscription.runs.difference_update(message.runs)
+            if message.active:
+                subscription.follow_active = False
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:

@@ -1,0 +1,81 @@
+"""The hub: per-client queues, step batches merged per client and run, following runs."""
+
+import asyncio
+
+from deeplook.app.hub import Hub, StepBatch
+from deeplook.app.messages import StepMessage
+
+
+def steps(run_id, numbers):
+    n = len(numbers)
+    return StepBatch(
+        StepMessage(run_id=run_id, step=numbers, epoch=[1] * n, loss=[0.5] * n, accuracy=[0.9] * n)
+    )
+
+
+def test_step_batches_merge_per_client_and_run_and_other_messages_keep_their_order():
+    async def scenario():
+        hub = Hub(queue_limit=8)
+        hub.set_active("r", True)
+        hub.set_active("s", True)
+        async with hub.subscribe() as sub:
+            hub.publish(steps("r", [1, 2]), "r")
+            hub.publish(steps("s", [1]), "s")
+            hub.publish(steps("r", [3]), "r")  # joins r's first batch, across s's
+            hub.publish('{"type": "epoch", "run_id": "r"}', "r")
+            hub.publish(steps("r", [4]), "r")  # after r's epoch: a batch of its own
+            hub.publish(steps("s", [2]), "s")  # s had no message since: merged into its batch
+            texts = await sub.get()
+        return texts, hub.subscriber_count
+
+    texts, count = asyncio.run(scenario())
+    assert count == 0
+    decoded = [
+        StepMessage.model_validate_json(t) if '"step"' in t and 'epoch",' not in t[:20] else t for t in texts
+    ]
+    assert [(m.run_id, m.step) for m in decoded if isinstance(m, StepMessage)] == [
+        ("r", [1, 2, 3]),
+        ("s", [1, 2]),
+        ("r", [4]),
+    ]
+    assert texts.index('{"type": "epoch", "run_id": "r"}') == 2
+
+
+def test_clients_get_steps_of_the_runs_they_follow_and_every_status():
+    async def scenario():
+        hub = Hub()
+        hub.set_active("a", True)
+        async with hub.subscribe() as everyone, hub.subscribe() as picky:
+            picky.follow_active = False
+            picky.runs.add("b")  # a finished run it looks at
+            hub.publish(steps("a", [1]), "a")
+            hub.publish(steps("b", [1]), "b")
+            hub.publish('"status"')  # no run: for everyone
+            return await everyone.get(), await picky.get()
+
+    everyone, picky = asyncio.run(scenario())
+    assert [StepMessage.model_validate_json(t).run_id for t in everyone[:1]] == ["a"]
+    assert everyone[1] == '"status"' and len(everyone) == 2
+    assert StepMessage.model_validate_json(picky[0]).run_id == "b" and picky[1] == '"status"'
+
+
+def test_a_subscriber_past_its_limit_is_marked_stuck_and_dropped_from_publishing():
+    async def scenario():
+        hub = Hub(queue_limit=3)
+        async with hub.subscribe() as slow, hub.subscribe() as fast:
+            for i in range(5):
+                hub.publish(f'"{i}"')
+                if i < 4:
+                    assert len(await fast.get()) == 1
+            return slow.stuck, fast.stuck, await slow.get()
+
+    slow_stuck, fast_stuck, leftover = asyncio.run(scenario())
+    assert slow_stuck and not fast_stuck and leftover == []
+
+
+def test_frames_are_spaced_by_the_number_of_viewers_not_of_runs():
+    hub = Hub(updates_per_second=20, sends_per_second=300)
+    assert hub.frame_interval == 0.05
+    for run in "abcdef":
+        hub.set_active(run, True)
+    assert hub.frame_interval == 0.05  # six runs, no viewers: the same spacing

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from deeplook.engine.augment import AugmentName
+
 Activation = Literal["sigmoid", "tanh", "relu"]
 Init = Literal["normal", "glorot", "he"]
 OptimizerName = Literal["sgd", "adam"]
@@ -84,9 +86,11 @@ class TrainConfig:
     seed: int = 0
     dataset: DatasetName = "mnist"
     threads: int | None = None
+    augment: AugmentName = "none"  # a name in deeplook.engine.augment.AUGMENTATIONS
 
     def __post_init__(self) -> None:
         _check_choice("dataset", self.dataset, DatasetName)
+        _check_choice("augment", self.augment, AugmentName)
         if self.batch_size < 1:
             raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
         if self.epochs < 1:

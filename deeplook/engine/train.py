@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from deeplook.engine.augment import AUGMENTATIONS
 from deeplook.engine.config import TrainConfig
 from deeplook.engine.data import Dataset
 from deeplook.engine.layers import Array
@@ -199,6 +200,7 @@ class Trainer:
         pixels = np.empty((batch, images.shape[1]), np.uint8)
         inputs = np.empty((batch, images.shape[1]), np.float32)
         loss_fn = SoftmaxCrossEntropy()
+        augmentation = None if self.config.augment == "none" else AUGMENTATIONS[self.config.augment]
         epoch = self.epoch + 1
         settings = self.config.optimizer
         self.optimizer.lr = settings.lr * settings.lr_decay ** (epoch - 1)
@@ -214,6 +216,8 @@ class Trainer:
             n = len(index)
             np.take(images, index, axis=0, out=pixels[:n])
             x = scale_pixels(pixels[:n], out=inputs[:n])
+            if augmentation is not None:  # draws from self.rng: a resumed run stays bit-identical
+                x = augmentation.apply(x, self.rng)
             y = labels[index]
             logits = self.model.forward(x)
             loss = loss_fn.forward(logits, y)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from deeplook.engine.augment import AugmentName
 from deeplook.engine.config import Activation, DatasetName, Init, OptimizerName
 
 RUN_ID_PATTERN = r"^[0-9a-f]{12}$"
@@ -40,7 +41,9 @@ INVALID: dict[int | str, dict[str, object]] = {
 class RunCreate(Strict):
     """A preset, with any field given here replacing the preset's value."""
 
-    preset: str = Field("notebook-sgd", description="notebook-sgd, notebook-adam or relu-adam")
+    preset: str = Field(
+        "notebook-sgd", description="notebook-sgd, notebook-adam, relu-adam or relu-adam-augmented"
+    )
     dataset: DatasetName | None = None
     hidden: (
         Annotated[list[Annotated[int, Field(ge=1, le=4096)]], Field(min_length=1, max_length=6)] | None
@@ -57,6 +60,7 @@ class RunCreate(Strict):
     batch_size: Annotated[int, Field(ge=1, le=60000)] | None = None
     epochs: Annotated[int, Field(ge=1, le=200)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    augment: AugmentName | None = Field(None, description="training-time augmentation; none for scans only")
 
 
 class ModelSettings(BaseModel):
@@ -86,6 +90,7 @@ class RunConfig(BaseModel):
     seed: int
     dataset: DatasetName
     threads: int | None
+    augment: AugmentName
 
 
 class EpochOut(BaseModel):

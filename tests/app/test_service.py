@@ -6,7 +6,8 @@ import re
 def test_health_and_info(client):
     assert client.get("/api/health").json() == {"status": "ok"}
     info = client.get("/api/info").json()
-    assert set(info["presets"]) == {"notebook-sgd", "notebook-adam", "relu-adam"}
+    assert set(info["presets"]) == {"notebook-sgd", "notebook-adam", "relu-adam", "relu-adam-augmented"}
+    assert info["presets"]["relu-adam-augmented"]["augment"] == "affine"
     assert info["presets"]["notebook-sgd"]["optimizer"]["lr"] == 0.1
     assert info["datasets"] == ["mnist", "fashion-mnist"]
 

@@ -92,5 +92,7 @@ def test_run_requests_override_their_preset():
     assert config.optimizer.name == "adam" and config.optimizer.lr == 0.01
     assert config.batch_size == 32 and config.epochs == 3
     assert build_config(RunCreate(optimizer="sgd", momentum=0.9)).optimizer.momentum == 0.9
+    assert build_config(RunCreate(preset="relu-adam", augment="full")).augment == "full"
+    assert build_config(RunCreate(preset="relu-adam-augmented", augment="none")).augment == "none"
     with pytest.raises(ConfigError, match="unknown preset"):
         build_config(RunCreate(preset="huge"))

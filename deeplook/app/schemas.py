@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from deeplook.engine.activations import ACTIVATIONS
+from deeplook.engine.augment import AUGMENTATIONS
 from deeplook.engine.config import DEFAULT_PRESET, PRESETS, RACES, SETTINGS, Setting, TrainConfig
 from deeplook.engine.data import DATASETS
 from deeplook.engine.initializers import INITIALIZERS
@@ -425,6 +426,7 @@ class Info(BaseModel):
     activations: list[ActivationOut]
     initializers: list[Choice]
     optimizers: list[Choice]
+    augmentations: list[Choice]
     datasets: list[DatasetOut]
     statuses: list[StatusOut]
     reasons: dict[str, str] = Field(description="reason code -> English template with {named} fields")
@@ -480,6 +482,9 @@ def registries() -> dict[str, Any]:
         ],
         "initializers": [
             Choice(name=i.name, label=i.label, description=i.description) for i in INITIALIZERS.values()
+        ],
+        "augmentations": [
+            Choice(name=a.name, label=a.label, description=a.description) for a in AUGMENTATIONS.values()
         ],
         "optimizers": [
             Choice(name=o.name, label=o.label, description=o.description) for o in OPTIMIZERS.values()

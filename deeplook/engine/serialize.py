@@ -23,7 +23,7 @@ from deeplook.engine.model import Weights, parameter_names, parameter_shapes
 from deeplook.engine.train import Checkpoint
 
 FORMAT = "deeplook-checkpoint/1"
-OPTIONAL = ("lr_base", "lr_base_epoch")
+OPTIONAL = ("lr_base", "lr_base_epoch", "augment_rng")
 """Keys added after the format's first files: a file without them resumes at the config's rate."""
 
 
@@ -38,6 +38,7 @@ def checkpoint_arrays(checkpoint: Checkpoint, with_optimizer: bool = True) -> di
         "epoch": np.array(checkpoint.epoch, dtype=np.int64),
         "step": np.array(checkpoint.step, dtype=np.int64),
         "rng": np.array(checkpoint.rng_state),
+        "augment_rng": np.array(checkpoint.augment_rng_state),
         "lr_base": np.array(checkpoint.lr_base, dtype=np.float64),
         "lr_base_epoch": np.array(checkpoint.lr_base_epoch, dtype=np.int64),
     }
@@ -113,6 +114,7 @@ def from_arrays(arrays: dict[str, Array]) -> Checkpoint:
         weights=Weights.freeze(config.model, params),
         optimizer_state=optimizer_state,
         rng_state=_string(arrays, "rng"),
+        augment_rng_state=_string(arrays, "augment_rng") if "augment_rng" in arrays else "",
         lr_base=lr_base,
         lr_base_epoch=_integer(arrays, "lr_base_epoch") if "lr_base_epoch" in arrays else 1,
     )

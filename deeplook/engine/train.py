@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from deeplook.engine.augment import AUGMENTATIONS
 from deeplook.engine.config import TrainConfig
 from deeplook.engine.data import Dataset
 from deeplook.engine.documented import PYDANTIC_CONFIG
@@ -39,6 +40,8 @@ LOSS_EMA_DECAY = 0.95
 DIVERGENCE_FACTOR = 3.0
 ORDER_STREAM = 1
 """Spawn key of the minibatch-order stream (``model.INIT_STREAM`` is the initial weights')."""
+AUGMENT_STREAM = 2
+"""Spawn key of the augmentation's stream: runs that differ only in their augmentation keep one order."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class Checkpoint:
     optimizer_state: dict[str, Array]
     rng_state: str
     """JSON of the minibatch-order generator's state."""
+    augment_rng_state: str = ""
+    """JSON of the augmentation generator's state ("" in files from before augmentation)."""
     lr_base: float = 0.0
     """The learning rate set last (by the config or a change), and the epoch it was set in: epoch
     ``e`` trains at ``lr_base * lr_decay ** (e - lr_base_epoch)``. 0 means the config's own."""
@@ -194,9 +199,19 @@ class TrainControl:
             self._last_step = time.monotonic()
 
 
-def order_rng(seed: int) -> np.random.Generator:
-    """The stream that shuffles the training set each epoch."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ORDER_STREAM,)))
+def stream(seed: int, key: int) -> np.random.Generator:
+    """One of a run's independent random streams."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
+
+
+def _state(rng: np.random.Generator) -> str:
+    return json.dumps(rng.bit_generator.state)
+
+
+def _restore(state: str) -> np.random.Generator:
+    rng = np.random.default_rng()
+    rng.bit_generator.state = json.loads(state)
+    return rng
 
 
 class Trainer:
@@ -217,7 +232,8 @@ class Trainer:
         self.data = data
         self.labels = data.train_labels.astype(np.intp)
         if resume is None:
-            self.rng = order_rng(config.seed)
+            self.rng = stream(config.seed, ORDER_STREAM)
+            self.augment_rng = stream(config.seed, AUGMENT_STREAM)
             self.model = MLP(config.model, init_weights(config.model, config.seed))
             self.optimizer: Optimizer = build_optimizer(config.optimizer, [self.model.flat])
             self.epoch, self.step = 0, 0
@@ -225,8 +241,11 @@ class Trainer:
         else:
             if resume.config.model != config.model or resume.config.optimizer != config.optimizer:
                 raise ValueError("the checkpoint was made with a different model or optimizer config")
-            self.rng = np.random.default_rng()
-            self.rng.bit_generator.state = json.loads(resume.rng_state)
+            self.rng = _restore(resume.rng_state)
+            augment_state = resume.augment_rng_state
+            self.augment_rng = (
+                _restore(augment_state) if augment_state else stream(config.seed, AUGMENT_STREAM)
+            )
             self.model = MLP(config.model, resume.weights.arrays)
             self.optimizer = build_optimizer(config.optimizer, [self.model.flat])
             self.optimizer.load_state_dict(resume.optimizer_state)
@@ -246,7 +265,8 @@ class Trainer:
             step=self.step,
             weights=weights or self.model.snapshot(),
             optimizer_state=self.optimizer.state_dict(),
-            rng_state=json.dumps(self.rng.bit_generator.state),
+            rng_state=_state(self.rng),
+            augment_rng_state=_state(self.augment_rng),
             lr_base=self.lr_base,
             lr_base_epoch=self.lr_base_epoch,
             gradients=tuple(grad.copy() for grad in self.model.gradients()),
@@ -289,6 +309,7 @@ class Trainer:
         pixels = np.empty((batch, images.shape[1]), np.uint8)
         inputs = np.empty((batch, images.shape[1]), np.float32)
         loss_fn = SoftmaxCrossEntropy()
+        augmentation = AUGMENTATIONS[self.config.augment].augmentation
         epoch = self.epoch + 1
         self.optimizer.lr = self.learning_rate(epoch)
         chance = float(np.log(self.config.model.classes))
@@ -306,6 +327,8 @@ class Trainer:
             n = len(index)
             np.take(images, index, axis=0, out=pixels[:n])
             x = scale_pixels(pixels[:n], out=inputs[:n])
+            if not augmentation.is_identity:  # its own stream, saved in checkpoints: resumes bit for bit
+                x = augmentation.apply(x, self.augment_rng)
             y = labels[index]
             logits = self.model.forward(x)
             loss = loss_fn.forward(logits, y)

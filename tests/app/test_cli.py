@@ -56,6 +56,7 @@ def test_rest_and_the_command_line_accept_exactly_the_same_settings():
         "epochs": 4,
         "seed": 9,
         "threads": 1,
+        "augment": "affine",
     }
     assert set(values) == set(SETTINGS)
     argv = ["train", "--preset", "notebook-adam"]

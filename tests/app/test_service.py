@@ -14,6 +14,8 @@ def test_health_and_info_publish_every_registry(client):
     presets = {p["name"]: p for p in info["presets"]}
     assert list(presets) == list(PRESETS) and info["default_preset"] in presets
     assert presets["notebook-sgd"]["config"]["optimizer"]["lr"] == 0.1
+    assert presets["relu-adam-augmented"]["config"]["augment"] == "affine"
+    assert [a["name"] for a in info["augmentations"]] == ["none", "affine", "full"]
     assert [s["name"] for s in info["settings"]] == list(SETTINGS)
     assert [a["name"] for a in info["activations"]] == list(ACTIVATIONS)
     assert [d["name"] for d in info["datasets"]] == list(DATASETS)

@@ -58,7 +58,7 @@ def set_field(page: Page, name: str, value: str) -> None:
 
 def test_page_loads_connected_without_console_errors(page: Page, console: Console) -> None:
     expect(page.locator("[data-field='preset'] option")).to_have_text(
-        ["notebook-sgd", "notebook-adam", "relu-adam"]
+        ["notebook-sgd", "notebook-adam", "relu-adam", "relu-adam-augmented"]
     )
     expect(page.locator("[data-token-bar]")).to_be_hidden()  # no token configured
     expect(page.locator("[data-field='epochs']")).not_to_have_value("")

@@ -241,7 +241,7 @@ class RunManager:
             run.final = (RunStatus.FAILED, Reason("data_failed", {"error": str(error)}))
             self._end(run)
             return
-        if run.stopping or run.id not in self.live:
+        if run.stopping or run.id not in self.live:  # stopped while its data loaded: no worker needed
             self._end(run)
             return
         assignment = Assignment(
@@ -347,6 +347,8 @@ class RunManager:
         """The run leaves the live runs with its final status (failed when it has none)."""
         if self.live.get(run.id) is not run:
             return
+        if run.final is None and run.stopping:
+            run.final = (RunStatus.STOPPED, run.stop_reason or Reason("stopped_by_request"))
         status, reason = run.final or (RunStatus.FAILED, Reason("worker_died", {"cause": "unknown"}))
         del self.live[run.id]
         self.recorders.pop(run.id, None)

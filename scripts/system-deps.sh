@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, when they are missing:
-# Fashion-MNIST's IDX files, Chromium for the browser tests (Playwright drives it) and a Korean font.
+# Fashion-MNIST's IDX files, Chromium for the browser tests (Playwright drives it), a Korean font, and wrk
+# (the C load generator the service benchmarks use).
 set -euo pipefail
-packages=(dataset-fashion-mnist chromium fonts-nanum)
+packages=(dataset-fashion-mnist chromium fonts-nanum wrk)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -8,9 +8,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
+
+from deeplook.engine.status import FINISHED
 
 
 def unbatch(message: dict) -> list[dict]:  # type: ignore[type-arg]
@@ -31,6 +34,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.data_dir = data_dir
         self.log = data_dir.parent / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
         environment = {
@@ -76,3 +80,21 @@ class Server:
         self.http.close()
         if self.process.poll() is None:
             self.kill()
+
+
+def wait_for_run(
+    get: Callable[[str], httpx.Response], run_id: str, until: Callable[[dict], bool], timeout: float = 60
+) -> dict:  # type: ignore[type-arg]
+    """Poll ``GET /api/runs/{id}`` until ``until(run)`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = get(f"/api/runs/{run_id}").json()
+        if until(run):
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; run is {run['status']} at epoch {run['epochs_done']}")
+        time.sleep(0.05)
+
+
+def finished(run: dict) -> bool:  # type: ignore[type-arg]
+    return run["status"] in FINISHED

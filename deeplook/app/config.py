@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="request bodies above this get 413")
     max_model_bytes: int = Field(
-        64_000_000, ge=1024, description="largest checkpoint file accepted by import"
+        32_000_000, ge=1024, description="largest checkpoint accepted by import, as a file and unpacked"
     )
     max_image_pixels: int = Field(16_000_000, ge=784, description="uploaded images above this get 413")
     max_batch: int = Field(1000, ge=1, description="most inputs in one batch prediction")

@@ -9,13 +9,22 @@ one the database does not know. ``run_id`` is validated by the routes before it 
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from pathlib import Path
 
+from deeplook.engine.config import TrainConfig
+from deeplook.engine.model import parameter_shapes
+
 from deeplook.engine.files import write_atomically
 
 EPOCH_FILE = re.compile(r"^(\d{4,})\.npz$")
+MARGIN = 1 << 20
+"""Bytes kept free beyond what a start or an import needs (the database grows too)."""
+REPORT_BYTES = 200_000
+"""About what an epoch's look-inside report takes (predictions, confidences, histograms) beyond its
+first-layer weights."""
 
 
 class RunFiles:
@@ -47,6 +56,25 @@ class RunFiles:
 
     def write(self, path: Path, payload: bytes) -> None:
         write_atomically(path, payload)
+
+    def free_bytes(self) -> int:
+        folder = self.runs_dir if self.runs_dir.exists() else self.runs_dir.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(folder).free
+
+    @staticmethod
+    def epoch_bytes(config: TrainConfig) -> int:
+        """About what one epoch's files take: checkpoint (with Adam's two moments), model and report."""
+        weights = 4 * sum(math.prod(shape) for shape in parameter_shapes(config.model))
+        first_layer = 2 * config.model.input_size * config.model.hidden[0]
+        return weights * 4 + first_layer + REPORT_BYTES
+
+    def room(self, needed: int) -> str | None:
+        """Why ``needed`` bytes (plus a margin) do not fit on the data disk, or None when they do."""
+        free = self.free_bytes()
+        if free < needed + MARGIN:
+            return f"{free:,} bytes are free on the data disk; this needs about {needed + MARGIN:,}"
+        return None
 
     def epochs(self, run_id: str, kind: str) -> list[int]:
         """Epochs with a file of this kind ("checkpoints", "models" or "epochs", the reports), ascending."""

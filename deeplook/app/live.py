@@ -186,6 +186,8 @@ class LiveRun:
     live_weights: LiveWeights | None = None
     reason: Reason | None = None
     pause_requested: bool = False
+    resuming: bool = False
+    """Claimed by a resume that is still loading its checkpoint and history."""
     stopping: bool = False
     """A stop was asked for: the run ends as stopped, whatever its worker says next."""
     stop_reason: Reason | None = None

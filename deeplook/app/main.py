@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -91,6 +92,11 @@ async def service_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 
+async def database_error(request: Request, error: Exception) -> JSONResponse:
+    """A read the database refused (locked by another process for too long, I/O error): 503."""
+    return await service_error(request, ServiceError("storage_unavailable", error=str(error)))
+
+
 async def validation_error(request: Request, error: Exception) -> JSONResponse:
     """422 with pydantic's errors, minus the offending input (it may be huge, or NaN, which JSON lacks)."""
     assert isinstance(error, RequestValidationError)
@@ -130,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(sqlite3.Error, database_error)
     app.add_middleware(GZipMiddleware, minimum_size=64_000)  # long histories: 6 MB of JSON -> ~1.5 MB
     if settings.allowed_origins:
         app.add_middleware(

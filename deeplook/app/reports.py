@@ -39,7 +39,8 @@ class ReportStore:
         try:
             report = serialize.load_report(self._files.report(run_id, epoch))
         except serialize.CheckpointError as error:
-            raise ServiceError("report_damaged", run=run_id, epoch=epoch, error=str(error)) from error
+            name = self._files.report(run_id, epoch).name
+            raise ServiceError("report_damaged", run=run_id, epoch=epoch, error=f"{name}: {error}") from error
         with self._lock:
             self._cache[key] = report
             while len(self._cache) > CACHED_REPORTS:

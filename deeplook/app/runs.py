@@ -22,7 +22,7 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
@@ -58,11 +58,13 @@ from deeplook.app.writer import StoreUnavailable, StoreWriter
 from deeplook.engine import serialize
 from deeplook.engine.config import ConfigError, TrainConfig, configure, preset_config
 from deeplook.engine.data import DataError
-from deeplook.engine.status import RESUMABLE, Reason, RunStatus
+from deeplook.engine.status import ACTIVE, RESUMABLE, Reason, RunStatus
 from deeplook.engine.train import Checkpoint, LearningRateChange, RunFinished
 
 logger = logging.getLogger("deeplook.runs")
 
+FINAL_RETRY_SECONDS = 2.0
+"""How soon a run's final status is written again when the database refused it."""
 CACHED_DETAILS = 32
 """Stored runs whose detail (with its downsampled curve) is kept built."""
 WATCHABLE_EPOCH_SECONDS = 20.0
@@ -117,6 +119,8 @@ class RunManager:
         self.executor = executor
         self.live: dict[str, LiveRun] = {}
         self.ending: dict[str, LiveRun] = {}
+        self.deleting: set[str] = set()
+        """Runs being deleted: nothing may start them meanwhile."""
         """Runs that have ended but whose final status the database does not hold yet."""
         self.queue: deque[tuple[str, ...]] = deque()
         """Groups of runs waiting for trainers, in order; a race is one group."""
@@ -140,8 +144,13 @@ class RunManager:
     async def create(
         self, runs: Sequence[NewRun], race: tuple[str, str, Sequence[str]] | None = None
     ) -> list[RunSummary]:
-        """Create runs (one, or a race's) and queue them as one group; 429 when the queue is full."""
+        """Create runs (one, or a race's) and queue them as one group; 429 when the queue is full, 507
+        when the data disk has no room for their first epochs."""
         self._check_room()
+        needed = sum(2 * self.files.epoch_bytes(new.config) for new in runs)
+        full = await asyncio.to_thread(self.files.room, needed)
+        if full is not None:
+            raise ServiceError("storage_full", error=full)
         now = time.time()
         ids = [secrets.token_hex(6) for _ in runs]
         for i, (run_id, new) in enumerate(zip(ids, runs, strict=True)):
@@ -360,14 +369,31 @@ class RunManager:
         # until its final status is in the database, the run is answered from memory
         self.ending[run.id] = run
         written = self._persist_status(run)
-        written.add_done_callback(lambda _: self._loop.call_soon_threadsafe(self._ended, run))
+        self._watch_final_write(run, written)
         self._publish_summary(run)
         run.ended.set()
         self._schedule()
 
-    def _ended(self, run: LiveRun) -> None:
-        if self.ending.get(run.id) is run:
+    def _watch_final_write(self, run: LiveRun, written: Future[None]) -> None:
+        def done(future: Future[None]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                self._loop.call_soon_threadsafe(self._final_written, run, future.exception() is None)
+
+        written.add_done_callback(done)
+
+    def _final_written(self, run: LiveRun, ok: bool) -> None:
+        """The database holds the run's final status; or, when that write failed, it is kept in memory
+        (and answered from there) and written again a little later."""
+        if self.ending.get(run.id) is not run:
+            return
+        if ok:
             del self.ending[run.id]
+        elif not self.closing:
+            self._loop.call_later(FINAL_RETRY_SECONDS, self._retry_final, run)
+
+    def _retry_final(self, run: LiveRun) -> None:
+        if self.ending.get(run.id) is run:
+            self._watch_final_write(run, self._persist_status(run))
 
     def storage_failed(self, run_ids: list[str], why: str) -> None:
         """Steps could not be written for longer than the store's limit: those runs fail (they keep their
@@ -431,14 +457,16 @@ class RunManager:
                 self._set_status(run, RunStatus.RUNNING)
             return await self.summary(run_id)
         record = await asyncio.to_thread(self.store.get_run, run_id)
-        if record is None:
+        if record is None or run_id in self.deleting:
             raise ServiceError("run_not_found", run=run_id)
         if run_id in self.live:  # claimed while we read
             raise ServiceError(
                 "not_resumable", run=run_id, status=self.live[run_id].status, statuses=_names(RESUMABLE)
             )
-        if record.status not in RESUMABLE:
-            raise ServiceError("not_resumable", run=run_id, status=record.status, statuses=_names(RESUMABLE))
+        ending = self.ending.get(run_id)
+        status = ending.status if ending is not None else record.status  # memory knows better
+        if status not in RESUMABLE:
+            raise ServiceError("not_resumable", run=run_id, status=status, statuses=_names(RESUMABLE))
         if record.checkpoint_epoch >= record.config.epochs:
             raise ServiceError("all_epochs_trained", run=run_id)
         self._check_room()
@@ -453,12 +481,19 @@ class RunManager:
             started_at=record.started_at,
             race=record.race_id,
         )
-        self.live[run_id] = live  # claimed: a second resume or a start of it gets 409
+        live.resuming = True
+        self.live[run_id] = live  # claimed: a second resume, or a delete, of it gets 409
+        self.ending.pop(run_id, None)  # its new life supersedes a final status not yet written
         try:
             checkpoint, history = await self._resume_state(record)
         except BaseException:
-            self.live.pop(run_id, None)
+            if self.live.get(run_id) is live:
+                del self.live[run_id]
             raise
+        finally:
+            live.resuming = False
+        if self.live.get(run_id) is not live:  # stopped (cancelled) while its state loaded
+            return await self.summary(run_id)
         live.series, live.epochs, live.lr_changes = history
         live.checkpoint_epoch = max(record.checkpoint_epoch, 0)
         live.resume_from = checkpoint
@@ -547,24 +582,31 @@ class RunManager:
         return await self.summary(run_id)
 
     async def delete(self, run_id: str) -> None:
+        """Delete a finished or queued run; one that trains, is being resumed or deleted: 409."""
         run = self.live.get(run_id)
         if run is not None:
-            if run.status != RunStatus.QUEUED:
+            if run.status != RunStatus.QUEUED or run.resuming:
                 raise ServiceError("still_active", run=run_id, status=run.status)
             await self.stop(run_id)
-        if await asyncio.to_thread(self.store.get_run, run_id) is None:
-            raise ServiceError("run_not_found", run=run_id)
+        if run_id in self.deleting or run_id in self.live:
+            raise ServiceError("still_active", run=run_id, status="being changed")
+        self.deleting.add(run_id)  # claimed: a resume of it now finds no run
         try:
-            await self.writer.write(self.store.delete_run, run_id)
-        except StoreUnavailable as error:
-            raise _storage_error(error) from error
-        self.writer.forget_steps(run_id)
-        self.reports.forget(run_id)
-        self.models.forget(run_id)
-        await asyncio.to_thread(self.files.forget, run_id)
-        current = self.models.current
-        if current is not None and current.run_id == run_id:
-            await asyncio.to_thread(self.models.reload)
+            if await asyncio.to_thread(self.store.get_run, run_id) is None:
+                raise ServiceError("run_not_found", run=run_id)
+            try:
+                await self.writer.write(self.store.delete_run, run_id)
+            except StoreUnavailable as error:
+                raise _storage_error(error) from error
+            self.writer.forget_steps(run_id)
+            self.reports.forget(run_id)
+            self.models.forget(run_id)
+            await asyncio.to_thread(self.files.forget, run_id)
+            current = self.models.current
+            if current is not None and current.run_id == run_id:
+                await asyncio.to_thread(self.models.reload)
+        finally:
+            self.deleting.discard(run_id)
 
     async def shutdown(self) -> None:
         """Stop every run (each keeps its last epoch) and wait for the workers, killing the slow ones."""
@@ -594,15 +636,19 @@ class RunManager:
         for task in list(self._tasks):
             task.cancel()
 
-    async def import_checkpoint(self, payload: bytes) -> RunSummary:
+    async def import_checkpoint(self, upload: IO[bytes] | bytes) -> RunSummary:
         """A checkpoint file becomes a finished run whose model serves; a bad file changes nothing, and
-        a file that cannot be stored leaves nothing behind."""
+        a file that cannot be stored leaves nothing behind. The upload is read from its (spooled) file,
+        every array checked against its config before it is inflated."""
         try:
-            checkpoint = await asyncio.to_thread(serialize.load, payload)
+            checkpoint = await asyncio.to_thread(serialize.load, upload, self.settings.max_model_bytes)
         except serialize.CheckpointError as error:
             raise ServiceError("invalid_checkpoint", error=str(error)) from error
         if checkpoint.epoch < 1:
             raise ServiceError("checkpoint_untrained")
+        full = await asyncio.to_thread(self.files.room, self.files.epoch_bytes(checkpoint.config))
+        if full is not None:
+            raise ServiceError("storage_full", error=full)
         run_id = secrets.token_hex(6)
         created = time.time()
         try:
@@ -787,7 +833,8 @@ class RunManager:
         self._publish_summary(run)
 
     def _persist_status(self, run: LiveRun) -> Future[None]:
-        future = self.writer.submit(self.store.set_status, run.id, run.status, run.reason)
+        steps = run.series.last_step if run.status not in ACTIVE else None
+        future = self.writer.submit(self.store.set_status, run.id, run.status, run.reason, steps)
         future.add_done_callback(functools.partial(_log_failure, run_id=run.id))
         return future
 

@@ -533,6 +533,7 @@ class HealthSeries(BaseModel):
 
     run_id: str
     epochs: list[int]
+    damaged: list[int] = Field(default_factory=list, description="epochs whose report file is damaged")
     layers: dict[str, dict[str, list[float]]] = Field(
         description="layer name -> measure (update_ratio, saturated, dead, weight_rms, gradient_rms)"
         " -> one value per epoch"

@@ -216,8 +216,11 @@ class Store:
                 (run_id, created_at or time.time(), status, preset, config.to_json(), name, race_id),
             )
 
-    def set_status(self, run_id: str, status: RunStatus, reason: Reason | None = None) -> None:
-        """Record a status; entering 'running' stamps started_at once, a final status finished_at."""
+    def set_status(
+        self, run_id: str, status: RunStatus, reason: Reason | None = None, steps_done: int | None = None
+    ) -> None:
+        """Record a status; entering 'running' stamps started_at once, a final status finished_at (and
+        ``steps_done``, the last step trained, when given)."""
         now = time.time()
         final = status not in ACTIVE
         text, code, params = "", None, "{}"
@@ -227,8 +230,9 @@ class Store:
             db.execute(
                 "UPDATE runs SET status = ?, reason = ?, reason_code = ?, reason_params = ?,"
                 " started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ? END),"
-                " finished_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?",
-                (status, text, code, params, status, now, final, now, run_id),
+                " finished_at = CASE WHEN ? THEN ? ELSE NULL END,"
+                " steps_done = COALESCE(?, steps_done) WHERE id = ?",
+                (status, text, code, params, status, now, final, now, steps_done, run_id),
             )
 
     def rename(self, run_id: str, name: str | None) -> None:

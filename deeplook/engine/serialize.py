@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -20,9 +23,12 @@ from deeplook.engine.files import npz_bytes, write_atomically
 from deeplook.engine.inspect import EpochReport, Histogram, LayerHealth
 from deeplook.engine.layers import Array
 from deeplook.engine.model import Weights, parameter_names, parameter_shapes
+from deeplook.engine.npz import Expect, NpzError, read_npz
 from deeplook.engine.train import Checkpoint
 
 FORMAT = "deeplook-checkpoint/1"
+DEFAULT_MAX_BYTES = 256 << 20
+"""The most array data a checkpoint may hold unless the caller says otherwise."""
 OPTIONAL = ("lr_base", "lr_base_epoch", "augment_rng")
 """Keys added after the format's first files: a file without them resumes at the config's rate."""
 
@@ -63,29 +69,103 @@ def save(checkpoint: Checkpoint, path: Path, with_optimizer: bool = True) -> Non
     write_atomically(Path(path), dumps(checkpoint, with_optimizer))
 
 
-def load(source: Path | bytes) -> Checkpoint:
-    """Read and validate a checkpoint from a path or bytes; raises ``CheckpointError``."""
+MAX_TEXT = 1 << 16
+"""Characters a string member (the config, a generator's state) may have."""
+SCALARS = {"epoch": "iu", "step": "iu", "lr_base": "f", "lr_base_epoch": "iu"}
+TEXTS = ("format", "config", "rng", "augment_rng")
+
+
+def load(source: Path | bytes | IO[bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> Checkpoint:
+    """Read and validate a checkpoint from a path, bytes or a seekable file; raises ``CheckpointError``.
+
+    Nothing is inflated blindly: the small members (format, config, counters) are read first, and
+    every weight and optimizer array is then checked against the shape the config implies, from its
+    header, before its data is read. At most ``max_bytes`` of arrays in all."""
     try:
-        handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+        handle: IO[bytes] = (
+            io.BytesIO(source)
+            if isinstance(source, bytes)
+            else (
+                open(source, "rb") if isinstance(source, Path | str) else source  # noqa: SIM115
+            )
+        )
     except OSError as error:
         raise CheckpointError(f"cannot open checkpoint: {error.strerror}") from error
     try:
-        with handle, np.load(handle, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise CheckpointError(f"not a readable .npz file ({type(error).__name__}: {error})") from error
-    return from_arrays(arrays)
+        small = read_npz(handle, _expect_small, max_bytes, select=lambda name: not _is_array_member(name))
+        header = _header(small)
+        expected = _expected_arrays(header.config)
+        arrays = read_npz(handle, _expect_arrays(expected), max_bytes, select=_is_array_member)
+    except NpzError as error:
+        raise CheckpointError(str(error)) from error
+    finally:
+        if handle is not source:
+            handle.close()
+    return from_arrays({**small, **arrays})
+
+
+def _is_array_member(name: str) -> bool:
+    return name.startswith(("param/", "optim/"))
+
+
+def _expect_small(name: str, dtype: np.dtype, shape: tuple[int, ...]) -> str | None:
+    if name in TEXTS:
+        if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT:
+            return f"{name} must be a string of at most {MAX_TEXT} characters, got {dtype}{list(shape)}"
+        return None
+    if name in SCALARS:
+        if dtype.kind not in SCALARS[name] or shape != ():
+            return f"{name} must be a single number, got {dtype}{list(shape)}"
+        return None
+    return f"unexpected array {name!r}"
+
+
+@dataclass(frozen=True)
+class _Header:
+    config: TrainConfig
+
+
+def _header(small: dict[str, Array]) -> _Header:
+    fmt = _string(small, "format")
+    if fmt != FORMAT:
+        raise CheckpointError(f"format is {fmt!r}, expected {FORMAT!r}")
+    return _Header(_config(_string(small, "config")))
+
+
+def _config(text: str) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(json.loads(text))
+    except (json.JSONDecodeError, ConfigError, TypeError, AttributeError, RecursionError) as error:
+        raise CheckpointError(f"config is invalid: {error}") from error
+
+
+def _expected_arrays(config: TrainConfig) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Every weight and optimizer array a checkpoint of this config may hold: name -> (kinds, shape)."""
+    shapes = parameter_shapes(config.model)
+    total = sum(math.prod(shape) for shape in shapes)
+    expected = {f"param/{n}": ("f", s) for n, s in zip(parameter_names(config.model), shapes, strict=True)}
+    expected["optim/steps"] = ("iu", ())
+    for kind in ("m", "v", "velocity"):
+        expected[f"optim/{kind}/all"] = ("f", (total,))
+    return expected
+
+
+def _expect_arrays(expected: dict[str, tuple[str, tuple[int, ...]]]) -> Expect:
+    def check(name: str, dtype: np.dtype, shape: tuple[int, ...]) -> str | None:
+        if name not in expected:
+            return f"unexpected array {name!r} for this config"
+        kinds, wanted = expected[name]
+        if dtype.kind not in kinds or shape != wanted:
+            kind = "float32" if kinds == "f" else "an integer"
+            return f"{name} is {dtype}{list(shape)}, expected {kind}{list(wanted)}"
+        return None
+
+    return check
 
 
 def from_arrays(arrays: dict[str, Array]) -> Checkpoint:
     """Validate keys, types, shapes and values, then build the checkpoint."""
-    fmt = _string(arrays, "format")
-    if fmt != FORMAT:
-        raise CheckpointError(f"format is {fmt!r}, expected {FORMAT!r}")
-    try:
-        config = TrainConfig.from_dict(json.loads(_string(arrays, "config")))
-    except (json.JSONDecodeError, ConfigError, TypeError, AttributeError) as error:
-        raise CheckpointError(f"config is invalid: {error}") from error
+    config = _header(arrays).config
     names = parameter_names(config.model)
     shapes = parameter_shapes(config.model)
     params = []

@@ -9,7 +9,7 @@ import pytest
 from deeplook.engine import serialize
 from deeplook.engine.config import PRESETS
 from deeplook.engine.train import Trainer
-from tests.app.conftest import finished, wait_for_run
+from tests.support import finished, wait_for_run
 
 
 @pytest.fixture(scope="module")

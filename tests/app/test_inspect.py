@@ -11,7 +11,7 @@ from deeplook.app.config import Settings
 from deeplook.app.main import create_app
 from deeplook.engine import serialize
 from deeplook.engine.model import MLP
-from tests.app.conftest import finished, wait_for_run
+from tests.support import finished, wait_for_run
 
 pytestmark = pytest.mark.slow
 

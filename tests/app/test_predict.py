@@ -10,7 +10,7 @@ from PIL import Image
 
 from deeplook.app.config import Settings
 from deeplook.app.main import create_app
-from tests.app.conftest import finished, wait_for_run
+from tests.support import finished, wait_for_run
 
 DIGITS = range(10)  # the first ten MNIST test digits: 7 2 1 0 4 1 4 9 5 9
 

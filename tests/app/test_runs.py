@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from deeplook.app.main import create_app
 from deeplook.engine import serialize
-from tests.app.conftest import FAST_RUN, finished, wait_for_run
-from tests.support import unbatch
+from tests.app.conftest import FAST_RUN
+from tests.support import finished, unbatch, wait_for_run
 
 
 def test_stream_carries_snapshot_steps_epochs_and_completion_in_order(client):

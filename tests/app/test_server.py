@@ -13,8 +13,7 @@ from websockets.sync.client import connect
 from deeplook.app.config import Settings
 from deeplook.app.main import create_app
 from deeplook.app.store import Store
-from tests.app.conftest import finished, wait_for_run
-from tests.support import unbatch
+from tests.support import finished, unbatch, wait_for_run
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,7 @@ from websockets.sync.client import connect
 from deeplook.engine import serialize
 from deeplook.engine.config import configure, preset_config
 from deeplook.engine.train import LearningRateChange, Trainer
-from tests.app.conftest import finished, wait_for_run
-from tests.support import Server, unbatch
+from tests.support import Server, finished, unbatch, wait_for_run
 
 pytestmark = pytest.mark.slow
 

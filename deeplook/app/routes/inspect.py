@@ -74,11 +74,19 @@ async def layer_health(run_id: RunIdPath, runs: RunsDep, reports: ReportsDep) ->
 
 
 def _health_series(reports: ReportsDep, run_id: str) -> HealthSeries:
-    epochs = reports.epochs(run_id)
+    epochs: list[int] = []
+    damaged: list[int] = []
     layers: dict[str, dict[str, list[float]]] = {}
     histograms: dict[str, list[HistogramOut]] = {}
-    for epoch in epochs:
-        report = reports.load(run_id, epoch)
+    for epoch in reports.epochs(run_id):
+        try:
+            report = reports.load(run_id, epoch)
+        except ServiceError as error:
+            if error.code != "report_damaged":
+                raise
+            damaged.append(epoch)  # the others still tell their story
+            continue
+        epochs.append(epoch)
         for layer in report.layers:
             columns = layers.setdefault(layer.name, {})
             for measure in ("update_ratio", "saturated", "dead", "weight_rms", "gradient_rms"):
@@ -86,7 +94,9 @@ def _health_series(reports: ReportsDep, run_id: str) -> HealthSeries:
         for name, h in report.histograms.items():
             if name.endswith(".W"):
                 histograms.setdefault(name, []).append(_histogram(h))
-    return HealthSeries(run_id=run_id, epochs=epochs, layers=layers, weight_histograms=histograms)
+    return HealthSeries(
+        run_id=run_id, epochs=epochs, damaged=damaged, layers=layers, weight_histograms=histograms
+    )
 
 
 @router.get("/api/runs/{run_id}/weights", responses=ERRORS)

@@ -67,8 +67,7 @@ async def start_run(request: RunCreate, runs: RunsDep) -> RunSummary:
 )
 async def import_model(file: UploadFile, runs: RunsDep) -> RunSummary:
     """Add a checkpoint (.npz from /model or ``deeplook train --save``) as a finished run that serves."""
-    payload = await file.read()
-    return await runs.import_checkpoint(payload)
+    return await runs.import_checkpoint(file.file)
 
 
 @router.get("")

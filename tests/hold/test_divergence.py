@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.app.conftest import finished, wait_for_run
+from tests.support import finished, wait_for_run
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,7 @@ from schemathesis.specs.openapi.checks import (
 
 from deeplook.app.config import Settings
 from deeplook.app.main import create_app
-from tests.app.conftest import finished, wait_for_run
-from tests.support import Server
+from tests.support import Server, finished, wait_for_run
 
 pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -14,7 +14,7 @@ from deeplook.app.files import RunFiles
 from deeplook.engine import serialize
 from deeplook.engine.config import PRESETS
 from deeplook.engine.train import Trainer
-from tests.app.conftest import finished, wait_for_run
+from tests.support import finished, wait_for_run
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,8 @@ import shutil
 from pathlib import Path
 
 from deeplook.engine.config import TrainConfig
-from deeplook.engine.model import parameter_shapes
-
 from deeplook.engine.files import write_atomically
+from deeplook.engine.model import parameter_shapes
 
 EPOCH_FILE = re.compile(r"^(\d{4,})\.npz$")
 MARGIN = 1 << 20

@@ -127,7 +127,7 @@ def wrk(
             "-c",
             str(connections),
             "-d",
-            f"{seconds}s",
+            f"{max(1, round(seconds))}s",
             "--latency",
         ]
         if body is not None:

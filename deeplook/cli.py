@@ -201,6 +201,7 @@ def run_serve(args: argparse.Namespace) -> int:
         ws_ping_timeout=settings.ws_ping_timeout,
         timeout_graceful_shutdown=5,
         log_level="info",
+        access_log=settings.access_log,
     )
     return 0
 

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     store_lock_limit: float = Field(
         60.0, gt=0, description="seconds a locked database is waited for before a run fails"
     )
+    access_log: bool = Field(False, description="log every request (costs time under heavy load)")
     stop_wait: float = Field(
         5.0, gt=0, description="seconds a stopping run's worker gets before it is killed"
     )

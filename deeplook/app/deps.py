@@ -16,6 +16,7 @@ from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
 from deeplook.app.runs import RunManager
 from deeplook.app.store import Store
+from deeplook.app.views import RunViews
 from deeplook.app.writer import StoreWriter
 
 
@@ -47,6 +48,10 @@ def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
+def get_views(request: Request) -> RunViews:
+    return request.app.state.views
+
+
 def get_files(request: Request) -> RunFiles:
     return request.app.state.files
 
@@ -63,6 +68,7 @@ DatasetsDep = Annotated[DatasetCache, Depends(get_datasets)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 ReportsDep = Annotated[ReportStore, Depends(get_reports)]
 FilesDep = Annotated[RunFiles, Depends(get_files)]
+ViewsDep = Annotated[RunViews, Depends(get_views)]
 WriterDep = Annotated[StoreWriter, Depends(get_writer)]
 
 _bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")

@@ -19,20 +19,39 @@ from functools import cached_property
 
 from deeplook.app.messages import StepMessage
 
+STEP_LIMIT = 50_000
+"""Steps a client may fall behind by before it is closed (1013) to reconnect and get a snapshot."""
+
 
 class StepBatch:
-    """Steps of one run for the stream, serialised once however many clients send them."""
+    """Steps of one run for the stream, serialised once however many clients send them.
 
-    def __init__(self, message: StepMessage) -> None:
-        self.message = message
+    Batches a slow client has not taken yet are joined by reference (constant time, however far
+    behind it is) and merged into one message only when it is sent."""
+
+    def __init__(self, message: StepMessage, *more: StepMessage) -> None:
+        self.parts = (message, *more)
 
     @property
     def run_id(self) -> str:
-        return self.message.run_id
+        return self.parts[0].run_id
+
+    @property
+    def steps(self) -> int:
+        return sum(len(part.step) for part in self.parts)
+
+    @property
+    def last_step(self) -> int:
+        return self.parts[-1].step[-1] if self.parts[-1].step else 0
+
+    def joined(self, later: StepBatch) -> StepBatch:
+        return StepBatch(*self.parts, *later.parts)
 
     @cached_property
     def text(self) -> str:
-        return self.message.model_dump_json()
+        if len(self.parts) == 1:
+            return self.parts[0].model_dump_json()
+        return _merge(self.parts).model_dump_json()
 
 
 Outgoing = str | StepBatch
@@ -43,8 +62,9 @@ class Subscription:
 
     def __init__(self, hub: Hub, limit: int) -> None:
         self._hub = hub
-        self._queue: deque[Outgoing | None] = deque()
+        self._queue: deque[Outgoing] = deque()
         self._limit = limit
+        self._step_limit = STEP_LIMIT
         self._ready = asyncio.Event()
         self._last_steps: dict[str, int] = {}  # run -> position of its last step batch in the queue
         self._dropped = 0  # positions before the queue's start (items taken out so far)
@@ -64,14 +84,15 @@ class Subscription:
             if index is not None and 0 <= index < len(self._queue):
                 held = self._queue[index]
                 assert isinstance(held, StepBatch)
-                self._queue[index] = StepBatch(_merge(held.message, message.message))
+                joined = held.joined(message)
+                if joined.steps > self._step_limit:  # this far behind: a snapshot will serve it better
+                    self._stick()
+                    return
+                self._queue[index] = joined
                 self._ready.set()
                 return
         if len(self._queue) >= self._limit:
-            self.stuck = True
-            self._queue.clear()
-            self._last_steps.clear()
-            self._ready.set()
+            self._stick()
             return
         self._queue.append(message)
         position = self._dropped + len(self._queue) - 1
@@ -79,6 +100,12 @@ class Subscription:
             self._last_steps[message.run_id] = position
         elif run_id is not None:
             self._last_steps.pop(run_id, None)  # later steps must come after this message
+        self._ready.set()
+
+    def _stick(self) -> None:
+        self.stuck = True
+        self._queue.clear()
+        self._last_steps.clear()
         self._ready.set()
 
     async def get(self) -> list[str]:
@@ -89,7 +116,7 @@ class Subscription:
         self._dropped += len(self._queue)
         self._queue.clear()
         self._last_steps.clear()
-        return [item if isinstance(item, str) else item.text for item in items if item is not None]
+        return [item if isinstance(item, str) else item.text for item in items]
 
     def close(self) -> None:
         """Wake the sender with nothing queued, so it can notice the hub is closing."""
@@ -152,11 +179,11 @@ class Hub:
             subscription.close()
 
 
-def _merge(first: StepMessage, second: StepMessage) -> StepMessage:
-    return StepMessage.model_construct(  # both halves are already valid
-        run_id=first.run_id,
-        step=first.step + second.step,
-        epoch=first.epoch + second.epoch,
-        loss=first.loss + second.loss,
-        accuracy=first.accuracy + second.accuracy,
+def _merge(parts: tuple[StepMessage, ...]) -> StepMessage:
+    return StepMessage.model_construct(  # every part is already valid
+        run_id=parts[0].run_id,
+        step=[s for part in parts for s in part.step],
+        epoch=[e for part in parts for e in part.epoch],
+        loss=[v for part in parts for v in part.loss],
+        accuracy=[a for part in parts for a in part.accuracy],
     )

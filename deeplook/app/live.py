@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from deeplook.app.hub import StepBatch
 from deeplook.app.schemas import StepsOut
 from deeplook.app.store import StepSeries
 from deeplook.app.workers.base import Worker
@@ -156,6 +158,9 @@ class LiveSeries:
             self._columns[name] = grown
 
 
+RECENT_BATCHES = 64
+"""About three seconds of step batches (one every 50 ms)."""
+
 _DTYPES = {"step": np.int64, "epoch": np.int64, "loss": np.float64, "accuracy": np.float64}
 
 
@@ -193,6 +198,8 @@ class LiveRun:
     stop_reason: Reason | None = None
     final: tuple[RunStatus, Reason | None] | None = None
     """How the run ends, once its worker has said (or died)."""
+    recent: deque[StepBatch] = field(default_factory=lambda: deque(maxlen=RECENT_BATCHES))
+    """The last step batches sent: replayed after a snapshot a little older than now."""
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the run has left the live runs (its final status recorded)."""
 

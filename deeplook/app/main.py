@@ -75,6 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
     state.store, state.writer, state.files, state.hub = store, writer, files, hub
     state.models, state.datasets, state.reports, state.runs = models, datasets, reports, runs
+    state.views = runs.views
     try:
         yield
     finally:

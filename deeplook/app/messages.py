@@ -33,6 +33,12 @@ class SnapshotMessage(BaseModel):
     run: RunDetail | None
     progress: ProgressMessage | None = None
 
+    @staticmethod
+    def frame(run: str, progress: ProgressMessage | None) -> str:
+        """A snapshot of a run whose detail is already serialised (built once for every client)."""
+        tail = progress.model_dump_json() if progress is not None else "null"
+        return '{"type":"snapshot","run":' + run + ',"progress":' + tail + "}"
+
 
 class StepMessage(BaseModel):
     """Steps since the previous message, as columns."""

@@ -18,7 +18,7 @@ import functools
 import logging
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -34,16 +34,15 @@ from deeplook.app.messages import (
     ChangeMessage,
     EpochMessage,
     ProgressMessage,
-    SnapshotMessage,
     StatusMessage,
     StepMessage,
 )
 from deeplook.app.models import ModelRegistry, ServingModel
 from deeplook.app.recorder import EpochRecorded, LoopEvent, Recorder, ReportRecorded, WriteFailed
 from deeplook.app.reports import ReportStore
-from deeplook.app.schemas import Pace, RunChange, RunCreate, RunDetail, RunSummary
+from deeplook.app.schemas import Pace, RunChange, RunCreate, RunSummary
 from deeplook.app.store import RunRecord, Store
-from deeplook.app.views import run_summary
+from deeplook.app.views import RunViews
 from deeplook.app.workers.base import Executor
 from deeplook.app.workers.training import (
     Assignment,
@@ -65,8 +64,6 @@ logger = logging.getLogger("deeplook.runs")
 
 FINAL_RETRY_SECONDS = 2.0
 """How soon a run's final status is written again when the database refused it."""
-CACHED_DETAILS = 32
-"""Stored runs whose detail (with its downsampled curve) is kept built."""
 WATCHABLE_EPOCH_SECONDS = 20.0
 """With the "watchable" pace, an epoch takes about this long."""
 
@@ -125,8 +122,7 @@ class RunManager:
         self.queue: deque[tuple[str, ...]] = deque()
         """Groups of runs waiting for trainers, in order; a race is one group."""
         self.recorders: dict[str, Recorder] = {}
-        self._details: OrderedDict[str, tuple[tuple[Any, ...], RunDetail]] = OrderedDict()
-        self._building: dict[tuple[str, tuple[Any, ...]], asyncio.Future[RunDetail]] = {}
+        self.views = RunViews(self, store, settings.step_points)
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closing = False
@@ -194,7 +190,9 @@ class RunManager:
             self._publish_summary(self.live[run_id])
         self._schedule()
         return [
-            self._live_summary(self.live[run_id]) if run_id in self.live else await self.summary(run_id)
+            self.views.live_summary(self.live[run_id])
+            if run_id in self.live
+            else await self.views.summary(run_id)
             for run_id in ids
         ]
 
@@ -280,8 +278,10 @@ class RunManager:
             self._worker_exited(run, event)
         elif isinstance(event, Steps):
             run.add_steps(event)
-            self.writer.add_steps(run.id, event.metrics())
-            self.hub.publish(StepBatch(_step_message(run.id, event)), run.id)
+            self.writer.add_steps(run.id, event.metrics())  # ~20 a second per run: small batches
+            batch = StepBatch(_step_message(run.id, event))
+            run.recent.append(batch)
+            self.hub.publish(batch, run.id)
         elif isinstance(event, EpochRecorded):
             self._epoch_recorded(run, event)
         elif isinstance(event, LiveWeights):
@@ -430,7 +430,7 @@ class RunManager:
         run.pause_requested = True
         self._send(run, Control("pause"))
         self._set_status(run, RunStatus.PAUSED)
-        return await self.summary(run_id)
+        return await self.views.summary(run_id)
 
     async def step(self, run_id: str) -> RunSummary:
         """Train exactly one more step, then stay paused."""
@@ -441,7 +441,7 @@ class RunManager:
         self._send(run, Control("step"))
         if run.status != RunStatus.LOADING:
             self._set_status(run, RunStatus.PAUSED)
-        return await self.summary(run_id)
+        return await self.views.summary(run_id)
 
     async def resume(self, run_id: str) -> RunSummary:
         """Resume a paused run, or continue a stopped, failed or interrupted one from its checkpoint."""
@@ -455,7 +455,7 @@ class RunManager:
             self._send(run, Control("resume"))
             if run.status == RunStatus.PAUSED:
                 self._set_status(run, RunStatus.RUNNING)
-            return await self.summary(run_id)
+            return await self.views.summary(run_id)
         record = await asyncio.to_thread(self.store.get_run, run_id)
         if record is None or run_id in self.deleting:
             raise ServiceError("run_not_found", run=run_id)
@@ -493,14 +493,14 @@ class RunManager:
         finally:
             live.resuming = False
         if self.live.get(run_id) is not live:  # stopped (cancelled) while its state loaded
-            return await self.summary(run_id)
+            return await self.views.summary(run_id)
         live.series, live.epochs, live.lr_changes = history
         live.checkpoint_epoch = max(record.checkpoint_epoch, 0)
         live.resume_from = checkpoint
         self.queue.append((run_id,))
         self._set_status(live, RunStatus.QUEUED)
         self._schedule()
-        return await self.summary(run_id)
+        return await self.views.summary(run_id)
 
     async def _resume_state(
         self, record: RunRecord
@@ -538,7 +538,7 @@ class RunManager:
             self._unqueue(run_id)
             run.final = (RunStatus.STOPPED, reason or Reason("cancelled"))
             self._end(run)
-            return await self.summary(run_id)
+            return await self.views.summary(run_id)
         run.stopping, run.stop_reason = True, reason
         self._send(run, Control("stop"))
         try:
@@ -551,7 +551,7 @@ class RunManager:
             if not run.ended.is_set():  # its worker never started or never ends: end it here
                 run.final = (RunStatus.STOPPED, reason or Reason("stopped_by_request"))
                 self._end(run)
-        return await self.summary(run_id)
+        return await self.views.summary(run_id)
 
     async def change(self, run_id: str, change: RunChange) -> RunSummary:
         """A new learning rate or pace for a training run; a new name for any run."""
@@ -579,7 +579,7 @@ class RunManager:
                 else:
                     self._send(run, Control("pace", pace_interval(change.pace, run.config)))
                 self._publish_summary(run)
-        return await self.summary(run_id)
+        return await self.views.summary(run_id)
 
     async def delete(self, run_id: str) -> None:
         """Delete a finished or queued run; one that trains, is being resumed or deleted: 409."""
@@ -599,6 +599,7 @@ class RunManager:
             except StoreUnavailable as error:
                 raise _storage_error(error) from error
             self.writer.forget_steps(run_id)
+            self.views.forget(run_id)
             self.reports.forget(run_id)
             self.models.forget(run_id)
             await asyncio.to_thread(self.files.forget, run_id)
@@ -680,7 +681,7 @@ class RunManager:
                 run_id, checkpoint.epoch, None, checkpoint.config.dataset, checkpoint.weights, created
             )
         )
-        summary = await self.summary(run_id)
+        summary = await self.views.summary(run_id)
         self.hub.publish(StatusMessage(run=summary).model_dump_json())
         return summary
 
@@ -690,119 +691,16 @@ class RunManager:
             self.files.model(run_id, checkpoint.epoch), serialize.dumps(checkpoint, with_optimizer=False)
         )
 
-    # -- reading ------------------------------------------------------------------------------------
+    # -- what reads need of the live state --------------------------------------------------------
 
-    async def list_runs(self) -> list[RunSummary]:
-        """Every run, newest first; live ones as memory knows them."""
-        records = await asyncio.to_thread(self.store.list_runs)
-        return [self._live_summary(self.live[r.id]) if r.id in self.live else run_summary(r) for r in records]
+    def memory(self, run_id: str) -> LiveRun | None:
+        """A run memory knows better than the database: live, or ended with its final status not yet
+        written."""
+        return self.live.get(run_id) or self.ending.get(run_id)
 
-    async def summary(self, run_id: str) -> RunSummary:
-        run = self.live.get(run_id) or self.ending.get(run_id)
-        if run is not None:
-            return self._live_summary(run)
-        record = await asyncio.to_thread(self.store.get_run, run_id)
-        run = self.live.get(run_id) or self.ending.get(run_id)
-        if run is not None:
-            return self._live_summary(run)
-        if record is None:
-            raise ServiceError("run_not_found", run=run_id)
-        return run_summary(record)
-
-    def _live_summary(self, run: LiveRun) -> RunSummary:
-        """A live run's summary, from memory only."""
+    def queue_position(self, run_id: str) -> int | None:
         queued = self._queued_runs()
-        last = run.epochs[-1] if run.epochs else None
-        reason = run.reason
-        return RunSummary(
-            id=run.id,
-            name=run.name,
-            status=run.status,
-            queue_position=queued.index(run.id) + 1 if run.id in queued else None,
-            race_id=run.race,
-            pace=run.pace,  # type: ignore[arg-type]
-            reason=reason.text if reason else "",
-            reason_code=reason.code if reason else None,
-            reason_params=dict(reason.params) if reason else {},
-            preset=run.preset,
-            config=run.config,
-            dataset=run.config.dataset,
-            created_at=run.created_at,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            epochs_done=last.epoch if last else 0,
-            epochs_total=run.config.epochs,
-            steps_done=run.series.last_step,
-            steps_per_epoch=run.config.steps_per_epoch(),
-            test_accuracy=last.test_accuracy if last else None,
-            checkpoint_epoch=run.checkpoint_epoch,
-        )
-
-    async def detail(self, run_id: str) -> RunDetail:
-        """A run with its epochs and downsampled steps (from memory while it is live)."""
-        run = self.live.get(run_id) or self.ending.get(run_id)
-        if run is not None:
-            summary = self._live_summary(run)
-            return RunDetail(
-                **dict(summary), epochs=run.epochs, steps=run.series.steps_out(), lr_changes=run.lr_changes
-            )
-        return await self._stored_detail(run_id)
-
-    async def _stored_detail(self, run_id: str) -> RunDetail:
-        """A stored run's detail, built once per version of the run (however many ask at once: a page
-        opened by a whole class builds it once), off the event loop."""
-        record = await asyncio.to_thread(self.store.get_run, run_id)
-        if record is None:
-            raise ServiceError("run_not_found", run=run_id)
-        version = (record.status, record.steps_done, record.epochs_done, record.checkpoint_epoch, record.name)
-        cached = self._details.get(run_id)
-        if cached is not None and cached[0] == version:
-            self._details.move_to_end(run_id)
-            return cached[1]
-        building = self._building.get((run_id, version))
-        if building is None:
-            building = asyncio.ensure_future(asyncio.to_thread(self._build_detail, record))
-            self._building[(run_id, version)] = building
-            building.add_done_callback(lambda _: self._building.pop((run_id, version), None))
-        detail = await asyncio.shield(building)
-        self._details[run_id] = (version, detail)
-        self._details.move_to_end(run_id)
-        while len(self._details) > CACHED_DETAILS:
-            self._details.popitem(last=False)
-        return detail
-
-    def _build_detail(self, record: RunRecord) -> RunDetail:
-        run_id = record.id
-        series = LiveSeries(self.settings.step_points, self.store.steps(run_id))
-        return RunDetail(
-            **run_summary(record).model_dump(),
-            epochs=self.store.epochs(run_id),
-            steps=series.steps_out(),
-            lr_changes=self.store.lr_changes(run_id),
-        )
-
-    async def snapshots(self, run_ids: Sequence[str] | None) -> list[str]:
-        """Snapshot messages (JSON) for a client that just subscribed: the named runs, or (None) every
-        active run, or the latest run when none is active."""
-        if run_ids is None:
-            run_ids = [run_id for run_id, run in self.live.items() if run.status != RunStatus.QUEUED]
-            if not run_ids:
-                runs = await asyncio.to_thread(self.store.list_runs)
-                if not runs:
-                    return [SnapshotMessage(run=None).model_dump_json()]
-                run_ids = [runs[0].id]
-        texts = []
-        for run_id in run_ids:
-            try:
-                detail = await self.detail(run_id)
-            except ServiceError:
-                continue
-            run = self.live.get(run_id)
-            progress = None
-            if run is not None and run.progress is not None:
-                progress = ProgressMessage(run_id=run_id, message=run.progress[0], fraction=run.progress[1])
-            texts.append(SnapshotMessage(run=detail, progress=progress).model_dump_json())
-        return texts
+        return queued.index(run_id) + 1 if run_id in queued else None
 
     def live_weights(self, run_id: str) -> LiveWeights | None:
         run = self.live.get(run_id)
@@ -815,6 +713,14 @@ class RunManager:
     @property
     def queued(self) -> list[str]:
         return self._queued_runs()
+
+    def workers(self) -> dict[str, str]:
+        """Where each live run's trainer runs."""
+        return {
+            run_id: f"{run.worker.where}, pid {run.pid}" if run.pid else run.worker.where
+            for run_id, run in self.live.items()
+            if run.worker is not None
+        }
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -840,7 +746,7 @@ class RunManager:
 
     def _publish_summary(self, run: LiveRun) -> None:
         """Tell every client the run's state as it is now (from memory: no waiting)."""
-        self.hub.publish(StatusMessage(run=self._live_summary(run)).model_dump_json())
+        self.hub.publish(StatusMessage(run=self.views.live_summary(run)).model_dump_json())
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -9,7 +9,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Path, Query
 
-from deeplook.app.deps import DatasetsDep, ReportsDep, RunsDep
+from deeplook.app.deps import DatasetsDep, ReportsDep, ViewsDep
 from deeplook.app.errors import ServiceError
 from deeplook.app.schemas import (
     INVALID,
@@ -51,10 +51,10 @@ async def _load(reports: ReportsDep, run_id: str, epoch: int | None) -> EpochRep
 
 @router.get("/api/runs/{run_id}/inspect", responses=ERRORS)
 async def inspect_epoch(
-    run_id: RunIdPath, runs: RunsDep, reports: ReportsDep, epoch: EpochQuery = None
+    run_id: RunIdPath, views: ViewsDep, reports: ReportsDep, epoch: EpochQuery = None
 ) -> InspectOut:
     """Histograms of weights and gradients and each layer's health after an epoch."""
-    await runs.summary(run_id)
+    await views.summary(run_id)
     report = await _load(reports, run_id, epoch)
     return InspectOut(
         run_id=run_id,
@@ -67,9 +67,9 @@ async def inspect_epoch(
 
 
 @router.get("/api/runs/{run_id}/health", responses=ERRORS)
-async def layer_health(run_id: RunIdPath, runs: RunsDep, reports: ReportsDep) -> HealthSeries:
+async def layer_health(run_id: RunIdPath, views: ViewsDep, reports: ReportsDep) -> HealthSeries:
     """Every epoch's layer health as columns, and each epoch's weight histograms (for ridgelines)."""
-    await runs.summary(run_id)
+    await views.summary(run_id)
     return await asyncio.to_thread(_health_series, reports, run_id)
 
 
@@ -102,7 +102,7 @@ def _health_series(reports: ReportsDep, run_id: str) -> HealthSeries:
 @router.get("/api/runs/{run_id}/weights", responses=ERRORS)
 async def weight_images(
     run_id: RunIdPath,
-    runs: RunsDep,
+    views: ViewsDep,
     reports: ReportsDep,
     epoch: EpochQuery = None,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -110,8 +110,8 @@ async def weight_images(
     live: Annotated[bool, Query(description="while training: the weights as they are now")] = False,
 ) -> WeightImages:
     """What each first-layer unit looks for: its incoming weights as an image of the input's shape."""
-    summary = await runs.summary(run_id)
-    current = runs.live_weights(run_id) if live else None
+    summary = await views.summary(run_id)
+    current = views.live_weights(run_id) if live else None
     if current is not None:
         first_layer, shown_epoch, step = current.first_layer, current.epoch, current.step
     else:
@@ -137,10 +137,10 @@ async def weight_images(
 
 @router.get("/api/runs/{run_id}/confusion", responses=ERRORS)
 async def confusion(
-    run_id: RunIdPath, runs: RunsDep, reports: ReportsDep, epoch: EpochQuery = None
+    run_id: RunIdPath, views: ViewsDep, reports: ReportsDep, epoch: EpochQuery = None
 ) -> ConfusionOut:
     """The confusion matrix of an epoch's model on the whole test set."""
-    names = list(DATASETS[(await runs.summary(run_id)).dataset].class_names)
+    names = list(DATASETS[(await views.summary(run_id)).dataset].class_names)
     report = await _load(reports, run_id, epoch)
     matrix = report.confusion
     total = int(matrix.sum())
@@ -157,7 +157,7 @@ async def confusion(
 @router.get("/api/runs/{run_id}/misclassified", responses=ERRORS)
 async def misclassified(
     run_id: RunIdPath,
-    runs: RunsDep,
+    views: ViewsDep,
     reports: ReportsDep,
     datasets: DatasetsDep,
     epoch: EpochQuery = None,
@@ -167,7 +167,7 @@ async def misclassified(
 ) -> ExamplesOut:
     """Test images the epoch's model got wrong, most confident first; or one confusion cell's images
     (``true`` and ``predicted``; on the diagonal, the right answers)."""
-    summary = await runs.summary(run_id)
+    summary = await views.summary(run_id)
     report = await _load(reports, run_id, epoch)
     data = await asyncio.to_thread(datasets.get, summary.dataset)
     labels, predictions, confidence = data.test_labels, report.predictions, report.confidence

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from deeplook.app import races
-from deeplook.app.deps import Authorized, RunsDep, StoreDep
+from deeplook.app.deps import Authorized, RunsDep, StoreDep, ViewsDep
 from deeplook.app.errors import ServiceError
 from deeplook.app.schemas import (
     AUTH,
@@ -47,19 +47,19 @@ async def start_race(request: RaceCreate, runs: RunsDep) -> RaceOut:
 
 
 @router.get("")
-async def list_races(runs: RunsDep, store: StoreDep) -> list[RaceOut]:
+async def list_races(views: ViewsDep, store: StoreDep) -> list[RaceOut]:
     """Every race, newest first."""
     records = await asyncio.to_thread(store.races)
-    return [await _out(record, runs) for record in records]
+    return [await _out(record, views) for record in records]
 
 
 @router.get("/{race_id}", responses=documented(e404="no race with this id"))
-async def get_race(race_id: RaceIdPath, runs: RunsDep, store: StoreDep) -> RaceOut:
+async def get_race(race_id: RaceIdPath, views: ViewsDep, store: StoreDep) -> RaceOut:
     """One race and its runs."""
     record = next((r for r in await asyncio.to_thread(store.races) if r.id == race_id), None)
     if record is None:
         raise ServiceError("race_not_found", race=race_id)
-    return await _out(record, runs)
+    return await _out(record, views)
 
 
 @router.post(
@@ -67,17 +67,19 @@ async def get_race(race_id: RaceIdPath, runs: RunsDep, store: StoreDep) -> RaceO
     dependencies=[Authorized],
     responses={**AUTH, **documented(e404="no race with this id")},
 )
-async def stop_race(race_id: RaceIdPath, runs: RunsDep, store: StoreDep) -> RaceOut:
+async def stop_race(race_id: RaceIdPath, runs: RunsDep, views: ViewsDep, store: StoreDep) -> RaceOut:
     """Stop every run of the race that still trains or waits."""
     record = next((r for r in await asyncio.to_thread(store.races) if r.id == race_id), None)
     if record is None:
         raise ServiceError("race_not_found", race=race_id)
-    await asyncio.gather(*(runs.stop(run_id) for run_id in record.runs if run_id in runs.live))
-    return await _out(record, runs)
+    await asyncio.gather(
+        *(runs.stop(run_id) for run_id in record.runs if run_id in runs.training + runs.queued)
+    )
+    return await _out(record, views)
 
 
-async def _out(record: RaceRecord, runs: RunsDep) -> RaceOut:
-    summaries = [await runs.summary(run_id) for run_id in record.runs]
+async def _out(record: RaceRecord, views: ViewsDep) -> RaceOut:
+    summaries = [await views.summary(run_id) for run_id in record.runs]
     return RaceOut(
         id=record.id,
         name=record.name,

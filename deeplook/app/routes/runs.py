@@ -8,11 +8,11 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from deeplook.app.deps import Authorized, FilesDep, ModelsDep, RunsDep, StoreDep
+from deeplook.app.deps import Authorized, FilesDep, ModelsDep, RunsDep, StoreDep, ViewsDep
 from deeplook.app.errors import ServiceError
 from deeplook.app.schemas import (
     AUTH,
@@ -31,6 +31,7 @@ from deeplook.app.schemas import (
     documented,
 )
 from deeplook.app.store import EPOCH_COLUMNS, STEP_COLUMNS, StepSeries
+from deeplook.app.views import json_body
 from deeplook.engine.train import EpochMetrics
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=INVALID)
@@ -71,15 +72,16 @@ async def import_model(file: UploadFile, runs: RunsDep) -> RunSummary:
 
 
 @router.get("")
-async def list_runs(runs: RunsDep) -> list[RunSummary]:
+async def list_runs(views: ViewsDep) -> list[RunSummary]:
     """All runs, newest first (live ones as they are right now)."""
-    return await runs.list_runs()
+    return await views.list_runs()
 
 
-@router.get("/{run_id}", responses=NOT_FOUND)
-async def get_run(run_id: RunIdPath, runs: RunsDep) -> RunDetail:
-    """A run with its config, status, per-epoch metrics, learning-rate changes and downsampled steps."""
-    return await runs.detail(run_id)
+@router.get("/{run_id}", response_model=RunDetail, responses=NOT_FOUND)
+async def get_run(run_id: RunIdPath, views: ViewsDep, request: Request) -> Response:
+    """A run with its config, status, per-epoch metrics, learning-rate changes and downsampled steps
+    (a training run's at most a quarter of a second old)."""
+    return json_body(request, await views.detail_body(run_id))
 
 
 @router.patch("/{run_id}", dependencies=[Authorized], responses={**NOT_FOUND, **CONFLICT, **AUTH, **STORAGE})
@@ -130,13 +132,15 @@ async def delete_run(run_id: RunIdPath, runs: RunsDep) -> Response:
 
 
 @router.get("/{run_id}/metrics", responses=NOT_FOUND)
-async def run_metrics(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> RunMetrics:
+async def run_metrics(run_id: RunIdPath, views: ViewsDep, store: StoreDep) -> RunMetrics:
     """The full history as JSON: every step and every epoch."""
-    summary = await runs.summary(run_id)
-    series, epochs = await asyncio.to_thread(lambda: (store.steps(run_id), store.epochs(run_id)))
-    live = runs.live.get(run_id)
+    summary = await views.summary(run_id)
+    live = views.live_series(run_id)
     if live is not None:  # the last second of steps may not be written yet
-        series, epochs = live.series.whole(), live.epochs
+        series, epochs = live.whole(), (await views.detail(run_id)).epochs
+    else:
+        series = await asyncio.to_thread(store.steps, run_id)
+        epochs = await asyncio.to_thread(store.epochs, run_id)
     return RunMetrics(
         run=summary,
         epochs=epochs,
@@ -149,9 +153,9 @@ async def run_metrics(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> RunM
     response_class=StreamingResponse,
     responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}, "description": "one row per step and epoch"}},
 )
-async def run_metrics_csv(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> StreamingResponse:
+async def run_metrics_csv(run_id: RunIdPath, views: ViewsDep, store: StoreDep) -> StreamingResponse:
     """The full history as CSV: a row per step, and a row per epoch after its last step."""
-    await runs.summary(run_id)
+    await views.summary(run_id)
     series, epochs = await asyncio.to_thread(lambda: (store.steps(run_id), store.epochs(run_id)))
     return StreamingResponse(
         iterate_in_threadpool(_csv_rows(series, epochs)),
@@ -172,7 +176,7 @@ async def run_metrics_csv(run_id: RunIdPath, runs: RunsDep, store: StoreDep) -> 
 async def download_model(
     run_id: RunIdPath,
     models: ModelsDep,
-    runs: RunsDep,
+    views: ViewsDep,
     files: FilesDep,
     epoch: Annotated[
         int | None,
@@ -185,7 +189,7 @@ async def download_model(
 ) -> Response:
     """The checkpoint of the run's last completed epoch (an ``.npz`` with config, weights and optimizer
     state), or the weights of a given epoch."""
-    await runs.summary(run_id)
+    await views.summary(run_id)
     model = await asyncio.to_thread(models.load, run_id, epoch)
     path = files.checkpoint(run_id, model.epoch) if epoch is None else files.model(run_id, model.epoch)
     try:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from deeplook import __version__
 from deeplook.app.deps import HubDep, ModelsDep, RunsDep, SettingsDep, StoreDep, WriterDep
 from deeplook.app.messages import message_schema
 from deeplook.app.schemas import Health, Info, Limits, Ready, Stats, registries
+from deeplook.app.views import Body, json_body
 
 router = APIRouter(prefix="/api", tags=["service"])
 
@@ -46,30 +47,30 @@ async def stats(runs: RunsDep, hub: HubDep, writer: WriterDep) -> Stats:
         training=runs.training,
         queued=runs.queued,
         executor=runs.executor.name,
-        workers={
-            run_id: f"{run.worker.where}, pid {run.pid}" if run.pid else run.worker.where
-            for run_id, run in runs.live.items()
-            if run.worker is not None
-        },
+        workers=runs.workers(),
         pending_steps=writer.pending_steps,
         database_locked_for=writer.locked_for,
     )
 
 
-@router.get("/info")
-async def info(settings: SettingsDep) -> Info:
+@router.get("/info", response_model=Info)
+async def info(request: Request, settings: SettingsDep) -> Response:
     """Version, whether mutating routes need a token, every registry (presets, settings with their
     bounds, activations, initialisers, optimizers, datasets, statuses, reasons) and the limits."""
-    return Info(
-        version=__version__,
-        auth_required=settings.api_token is not None,
-        limits=Limits(
-            max_batch=settings.max_batch,
-            max_body_bytes=settings.max_body_bytes,
-            max_model_bytes=settings.max_model_bytes,
-        ),
-        **registries(),
-    )
+    body = getattr(request.app.state, "info", None)
+    if body is None:  # the same for the server's whole life: built once
+        info = Info(
+            version=__version__,
+            auth_required=settings.api_token is not None,
+            limits=Limits(
+                max_batch=settings.max_batch,
+                max_body_bytes=settings.max_body_bytes,
+                max_model_bytes=settings.max_model_bytes,
+            ),
+            **registries(),
+        )
+        body = request.app.state.info = Body(info.model_dump_json())
+    return json_body(request, body)
 
 
 @router.get("/schema/messages")

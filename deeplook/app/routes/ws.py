@@ -21,7 +21,7 @@ from deeplook.app.messages import (
     SubscribeMessage,
     UnsubscribeMessage,
 )
-from deeplook.app.runs import RunManager
+from deeplook.app.views import RunViews
 
 router = APIRouter(tags=["stream"])
 logger = logging.getLogger("deeplook.ws")
@@ -40,17 +40,17 @@ async def stream(websocket: WebSocket) -> None:
     app = websocket.app
     settings: Settings = app.state.settings
     hub: Hub = app.state.hub
-    runs: RunManager = app.state.runs
+    views: RunViews = app.state.views
     if not origin_allowed(websocket, settings.allowed_origins):
         await websocket.close(code=POLICY_VIOLATION)
         return
     await websocket.accept()
     async with hub.subscribe() as subscription:
-        for text in await runs.snapshots(None):
+        for text in await views.snapshots(None):
             subscription.put(text)
         sender = asyncio.create_task(_send(websocket, subscription, settings, hub))
         try:
-            await _receive(websocket, subscription, settings, runs)
+            await _receive(websocket, subscription, settings, views)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -90,7 +90,7 @@ async def _send(websocket: WebSocket, subscription: Subscription, settings: Sett
 
 
 async def _receive(
-    websocket: WebSocket, subscription: Subscription, settings: Settings, runs: RunManager
+    websocket: WebSocket, subscription: Subscription, settings: Settings, views: RunViews
 ) -> None:
     """Answer pings, follow what the client asks for; anything else closes the socket with 1008."""
     while True:
@@ -116,7 +116,7 @@ async def _receive(
             subscription.runs.update(new)  # first follow, then snapshot: nothing falls in between
             if message.active is not None:
                 subscription.follow_active = message.active
-            for snapshot in await runs.snapshots(new) if new else []:
+            for snapshot in await views.snapshots(new) if new else []:
                 subscription.put(snapshot)
         elif isinstance(message, UnsubscribeMessage):
             subscription.runs.difference_update(message.runs)

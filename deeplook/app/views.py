@@ -72,6 +72,8 @@ class Body:
     text: str
     version: tuple[Any, ...] = ()
     built: float = field(default_factory=time.monotonic)
+    level: int = GZIP_LEVEL
+    """gzip's level: 1 for answers made once and sent once (fast), higher for cached ones."""
 
     @cached_property
     def raw(self) -> bytes:
@@ -79,7 +81,7 @@ class Body:
 
     @cached_property
     def gzip(self) -> bytes:
-        return gzip.compress(self.raw, GZIP_LEVEL)
+        return gzip.compress(self.raw, self.level)
 
 
 def json_body(request: Request, body: Body) -> Response:

@@ -116,12 +116,19 @@ class Network:
             x = layer.forward(x)
         return x
 
-    def backward(self, dlogits: Array, input_gradient: bool = False) -> Array | None:
+    def backward(
+        self, dlogits: Array, input_gradient: bool = False, arriving: list[Array] | None = None
+    ) -> Array | None:
         """Backpropagate from the loss gradient; the input layer fills its parameter gradients, and
-        computes ``dx`` (the gradient for the input) only when asked."""
+        computes ``dx`` (the gradient for the input) only when asked. ``arriving`` collects the gradient
+        that reaches each layer (with respect to its output), from the last layer to the first."""
         dout = dlogits
         for layer in reversed(self.layers[1:]):
+            if arriving is not None:
+                arriving.append(dout)
             dout = layer.backward(dout)
+        if arriving is not None:
+            arriving.append(dout)
         if input_gradient:
             return self.dense[0].backward(dout)
         self.dense[0].backward_params(dout)

@@ -10,7 +10,7 @@ import numpy as np
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
-from deeplook.app.deps import DatasetsDep, ModelsDep, SettingsDep, ViewsDep
+from deeplook.app.deps import Authorized, DatasetsDep, ModelsDep, SettingsDep, ViewsDep
 from deeplook.app.errors import ServiceError
 from deeplook.app.imaging import ImageError, ImageLimits, decode_base64_image, image_to_pixels
 from deeplook.app.routes.predict import image_error
@@ -136,6 +136,7 @@ def _block_means(matrix: np.ndarray, side: int) -> np.ndarray:
 @router.post(
     "/api/runs/{run_id}/trace",
     response_model=TraceOut,
+    dependencies=[Authorized],  # no change to the run, but work for the server: as every POST
     responses=documented(e404="no such run or epoch", e409="no model"),
 )
 async def trace_run(
@@ -242,6 +243,7 @@ class GradientCheckOut(BaseModel):
 
 @router.post(
     "/api/runs/{run_id}/gradient-check",
+    dependencies=[Authorized],
     responses=documented(e404="no such run or epoch", e409="no model"),
 )
 async def gradient_check(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -126,7 +125,7 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     data = load_data(args, config.dataset)
     print(f"data: {data.name} from {data.source}", file=sys.stderr)
     trainer = Trainer(config, data)
-    steps_per_epoch = math.ceil(len(data.train_labels) / config.batch_size)
+    steps_per_epoch = config.steps_per_epoch()
     bar: tqdm | None = None  # type: ignore[type-arg]
     last: Checkpoint = trainer.last_checkpoint
     finished: RunFinished | None = None

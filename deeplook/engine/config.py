@@ -89,6 +89,8 @@ class TrainConfig:
     threads: int | None = None
     """BLAS threads at most (None: chosen from the layer sizes)."""
     augment: str = "none"
+    train_size: int | None = None
+    """Train on only the first this many training images (None: all of them)."""
     """Training-time augmentation, a name in ``augment.AUGMENTATIONS``."""
 
     def __post_init__(self) -> None:
@@ -99,11 +101,21 @@ class TrainConfig:
                 f"a {self.dataset} network takes {spec.pixels} inputs and has {spec.classes} classes; "
                 f"this one has {self.model.input_size} and {self.model.classes}"
             )
-        if self.batch_size > spec.train_size:
+        if self.train_size is not None and self.train_size > spec.train_size:
             raise ConfigError(
-                f"batch_size must be at most {spec.train_size:,} ({self.dataset}'s training images), "
+                f"train_size must be at most {spec.train_size:,} ({self.dataset}'s training images), "
+                f"got {self.train_size:,}"
+            )
+        if self.batch_size > self.train_count:
+            raise ConfigError(
+                f"batch_size must be at most {self.train_count:,} (the training images used), "
                 f"got {self.batch_size:,}"
             )
+
+    @property
+    def train_count(self) -> int:
+        """How many training images the run learns from."""
+        return self.train_size or DATASETS[self.dataset].train_size
 
     @property
     def blas_threads(self) -> int:
@@ -113,7 +125,7 @@ class TrainConfig:
         return 1 if max(self.model.hidden, default=0) <= 128 else 2
 
     def steps_per_epoch(self) -> int:
-        return math.ceil(DATASETS[self.dataset].train_size / self.batch_size)
+        return math.ceil(self.train_count / self.batch_size)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -374,6 +386,17 @@ def _settings() -> tuple[Setting, ...]:
             "random changes to each training image (so drawings are read as well as scans)",
             choices=tuple(AUGMENTATIONS),
             registry="augmentations",
+            advanced=True,
+        ),
+        Setting(
+            "train_size",
+            "",
+            "train_size",
+            "integer",
+            "learn from only the first N training images (default: all); a few hundred show overfitting",
+            minimum=1,
+            maximum=largest_train_set,
+            optional=True,
             advanced=True,
         ),
         Setting(

@@ -230,7 +230,13 @@ class Trainer:
     ) -> None:
         self.config = config
         self.data = data
-        self.labels = data.train_labels.astype(np.intp)
+        self.images, self.train_labels = data.train_images, data.train_labels
+        if config.train_size is not None:  # views of the first train_size images
+            self.images, self.train_labels = (
+                self.images[: config.train_size],
+                self.train_labels[: config.train_size],
+            )
+        self.labels = self.train_labels.astype(np.intp)
         if resume is None:
             self.rng = stream(config.seed, ORDER_STREAM)
             self.augment_rng = stream(config.seed, AUGMENT_STREAM)
@@ -304,7 +310,7 @@ class Trainer:
 
     def _run_epoch(self, control: TrainControl) -> Generator[Event, None, RunFinished | None]:
         """One pass over a fresh permutation; returns a ``RunFinished`` if the run must end."""
-        images, labels = self.data.train_images, self.labels
+        images, labels = self.images, self.labels
         batch = self.config.batch_size
         pixels = np.empty((batch, images.shape[1]), np.uint8)
         inputs = np.empty((batch, images.shape[1]), np.float32)
@@ -368,7 +374,7 @@ class Trainer:
         self.epoch += 1
         weights = self.model.snapshot()
         data = self.data
-        train = evaluate(weights, data.train_images, data.train_labels)
+        train = evaluate(weights, self.images, self.train_labels)
         test = evaluate(weights, data.test_images, data.test_labels)
         seconds = self._epoch_seconds
         yield EpochMetrics(

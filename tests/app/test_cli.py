@@ -57,6 +57,7 @@ def test_rest_and_the_command_line_accept_exactly_the_same_settings():
         "seed": 9,
         "threads": 1,
         "augment": "affine",
+        "train_size": 5000,
     }
     assert set(values) == set(SETTINGS)
     argv = ["train", "--preset", "notebook-adam"]
@@ -66,6 +67,7 @@ def test_rest_and_the_command_line_accept_exactly_the_same_settings():
     from_rest = build_config(RunCreate(preset="notebook-adam", **values))
     assert from_cli == from_rest
     assert from_cli.model.hidden == (20, 10) and from_cli.threads == 1 and from_cli.dataset == "fashion-mnist"
+    assert from_cli.train_size == 5000
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from deeplook.engine.config import PRESETS, ModelConfig, OptimizerConfig, TrainConfig
+from deeplook.engine.config import PRESETS, ConfigError, ModelConfig, OptimizerConfig, TrainConfig
 from deeplook.engine.train import (
     Checkpoint,
     EpochMetrics,
@@ -241,3 +241,27 @@ def test_pace_spaces_the_steps_and_one_step_at_a_time_advances_by_one(blobs):
     control.resume()
     worker.join(10)
     assert not worker.is_alive() and [s for s, _ in steps] == list(range(1, 13))
+
+
+def test_train_size_learns_from_the_first_images_only(blobs, monkeypatch):
+    seen = []
+    original = np.take
+
+    def spy(a, indices, *args, **kwargs):
+        if np.shares_memory(a, blobs.train_images):
+            seen.extend(np.asarray(indices).tolist())
+        return original(a, indices, *args, **kwargs)
+
+    monkeypatch.setattr(np, "take", spy)
+    config = SMALL.replace(epochs=1, batch_size=50, train_size=200)
+    assert config.steps_per_epoch() == 4
+    events = events_of(Trainer(config, blobs))
+    assert sorted(seen) == list(range(200))
+    assert [s.step for s in events if isinstance(s, StepMetrics)] == [1, 2, 3, 4]
+
+
+def test_train_size_bounds_the_batch_and_the_dataset():
+    with pytest.raises(ConfigError, match="train_size must be"):
+        SMALL.replace(train_size=60_001)
+    with pytest.raises(ConfigError, match="batch_size must be at most 100"):
+        SMALL.replace(train_size=100, batch_size=101)

@@ -111,19 +111,25 @@ class Network:
         for dense, activation in itertools.zip_longest(self.dense, self.activations):
             self.layers += [dense] if activation is None else [dense, activation]
 
-    def forward(self, x: Array) -> Array:
-        for layer in self.layers:
+    def forward(self, x: Array, depth: int | None = None) -> Array:
+        """The logits; or with ``depth``, the output of the first ``depth`` layers only."""
+        for layer in self.layers[:depth]:
             x = layer.forward(x)
         return x
 
     def backward(
-        self, dlogits: Array, input_gradient: bool = False, arriving: list[Array] | None = None
+        self,
+        dlogits: Array,
+        input_gradient: bool = False,
+        arriving: list[Array] | None = None,
+        depth: int | None = None,
     ) -> Array | None:
         """Backpropagate from the loss gradient; the input layer fills its parameter gradients, and
         computes ``dx`` (the gradient for the input) only when asked. ``arriving`` collects the gradient
-        that reaches each layer (with respect to its output), from the last layer to the first."""
+        that reaches each layer (with respect to its output), from the last layer to the first. With
+        ``depth``, ``dlogits`` is the gradient at the output of ``forward(x, depth)``."""
         dout = dlogits
-        for layer in reversed(self.layers[1:]):
+        for layer in reversed(self.layers[1:depth]):
             if arriving is not None:
                 arriving.append(dout)
             dout = layer.backward(dout)
@@ -133,6 +139,13 @@ class Network:
             return self.dense[0].backward(dout)
         self.dense[0].backward_params(dout)
         return None
+
+    def dense_depth(self, index: int) -> int:
+        """The ``depth`` (for ``forward``/``backward``) whose output is dense layer ``index``'s: the
+        input of its activation (the logits for the last)."""
+        if not 0 <= index < len(self.dense):
+            raise ValueError(f"dense layers are 0..{len(self.dense) - 1}, got {index}")
+        return 2 * index + 1
 
     def hidden_outputs(self) -> list[Array]:
         """The hidden layers' activations from the last forward pass."""

@@ -36,3 +36,11 @@ def blob_dataset(train: int = 600, test: int = 200, seed: int = 0) -> Dataset:
 @pytest.fixture(scope="session")
 def blobs() -> Dataset:
     return blob_dataset()
+
+
+@pytest.fixture(scope="session")
+def notebook_adam(mnist):
+    """The notebook's Keras network trained its full 10 epochs on the real MNIST (about 10 s)."""
+    from tests.engine.runs import train
+
+    return train(mnist, "notebook-adam")

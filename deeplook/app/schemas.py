@@ -412,6 +412,8 @@ class Limits(BaseModel):
     max_batch: int
     max_body_bytes: int
     max_model_bytes: int
+    max_active_runs: int = Field(description="runs that train at once; further starts are queued")
+    max_queued_runs: int = Field(description="runs that may wait; beyond, a start gets 429 (queue_full)")
 
 
 class Info(BaseModel):

@@ -32,6 +32,12 @@ def test_health_and_info_publish_every_registry(client):
     assert relu["health"]["kind"] == "dead"
 
 
+def test_info_says_how_many_runs_train_at_once_and_may_wait(client, settings):
+    limits = client.get("/api/info").json()["limits"]
+    assert limits["max_active_runs"] == settings.max_active_runs >= 1
+    assert limits["max_queued_runs"] == settings.max_queued_runs
+
+
 def test_every_websocket_message_type_has_a_published_schema(client):
     schema = client.get("/api/schema/messages").json()
     kinds = set(schema["server"]["discriminator"]["mapping"])

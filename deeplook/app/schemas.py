@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.augment import AUGMENTATIONS
-from deeplook.engine.config import DEFAULT_PRESET, PRESETS, RACES, SETTINGS, Setting, TrainConfig
+from deeplook.engine.config import (
+    DEFAULT_PRESET,
+    PRESETS,
+    RACE_SHARED,
+    RACES,
+    SETTINGS,
+    Setting,
+    TrainConfig,
+)
 from deeplook.engine.data import DATASETS
 from deeplook.engine.initializers import INITIALIZERS
 from deeplook.engine.inspect import LayerHealth
@@ -424,6 +432,9 @@ class Info(BaseModel):
     default_preset: str
     presets: list[PresetOut]
     races: list[RacePresetOut]
+    race_shared: list[str] = Field(
+        description="the settings every run of a race shares (so that they see the same minibatches)"
+    )
     settings: list[SettingOut]
     activations: list[ActivationOut]
     initializers: list[Choice]
@@ -452,6 +463,7 @@ def registries() -> dict[str, Any]:
             )
             for r in RACES.values()
         ],
+        "race_shared": list(RACE_SHARED),
         "settings": [
             SettingOut(
                 name=s.name,

@@ -19,7 +19,8 @@ export function palette() {
     test: color("test"),
     raw: color("raw"),
     smooth: color("smooth"),
-    runs: [color("run-a"), color("run-b")],
+    runs: [color("run-a"), color("run-b"), color("run-c"), color("run-d")],
+    marker: color("marker"),
     font: `12px ${style.getPropertyValue("font-family") || "system-ui"}`,
   };
 }
@@ -95,7 +96,7 @@ export class Plot {
     const shown = columns ?? this.blank();
     if (!this.chart) {
       const options = this.options(palette());
-      const hooks = { setLegend: [(chart) => this.showLatest(chart)] };
+      const hooks = { ...options.hooks, setLegend: [...(options.hooks?.setLegend ?? []), (chart) => this.showLatest(chart)] };
       this.chart = new uPlot({ ...options, hooks, ...this.size() }, shown, this.host);
     } else {
       this.chart.setData(shown);
@@ -180,6 +181,59 @@ export function baseOptions(
     cursor: { points: { size: 6 }, drag: { x: true, y: false } },
     legend: { live: true },
   };
+}
+
+/**
+ * uPlot hooks drawing vertical marker lines across the plot, each labelled at its top (a label that
+ * would overlap the previous one goes a row lower): `markers()` returns [{x, label}] in x order.
+ */
+export function markerHooks(markers, color) {
+  const draw = (u) => {
+    const list = markers();
+    if (!list.length) return;
+    const ratio = window.devicePixelRatio || 1;
+    const { ctx, bbox } = u;
+    const { min, max } = u.scales.x;
+    const style = getComputedStyle(u.root);
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.lineWidth = Math.max(1, ratio);
+    ctx.font = `600 ${11 * ratio}px ${style.fontFamily || "system-ui"}`;
+    ctx.textBaseline = "top";
+    const rowHeight = 14 * ratio;
+    const ends = []; // per label row, where its last label ends
+    for (const { x, label } of list) {
+      if (x < min || x > max) continue;
+      const px = Math.round(u.valToPos(x, "x", true)) + 0.5;
+      ctx.setLineDash([5 * ratio, 4 * ratio]);
+      ctx.beginPath();
+      ctx.moveTo(px, bbox.top);
+      ctx.lineTo(px, bbox.top + bbox.height);
+      ctx.stroke();
+      const width = ctx.measureText(label).width;
+      const pad = 4 * ratio;
+      const left = px + pad + width > bbox.left + bbox.width ? px - pad - width : px + pad;
+      let row = ends.findIndex((end) => end < left);
+      if (row < 0) row = ends.length;
+      ends[row] = left + width + pad;
+      ctx.setLineDash([]);
+      ctx.fillText(label, left, bbox.top + pad + row * rowHeight);
+    }
+    ctx.restore();
+  };
+  return { draw: [draw] };
+}
+
+/** uPlot.join of [xs, ys] tables, where a table without points still makes a (blank) series. */
+export function joinTables(tables) {
+  const filled = tables.filter(([xs]) => xs.length > 0);
+  if (filled.length === tables.length) return uPlot.join(tables);
+  const joined = filled.length ? uPlot.join(filled) : [[]];
+  const columns = [joined[0]];
+  let next = 1;
+  for (const [xs] of tables) columns.push(xs.length ? joined[next++] : joined[0].map(() => null));
+  return columns;
 }
 
 /** Log-axis ticks: 0.5, 1, 10 as such; 0.001 and below, 1000 and above as 1e-3, 1e3. */

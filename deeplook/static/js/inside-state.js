@@ -17,7 +17,7 @@ export class InsideState extends EventTarget {
     super();
     this.info = null;
     this.run = null; // the summary of the run shown
-    this.live = false; // it is the run the page follows, so its summary is current
+    this.live = false; // it is active, so the stream keeps its summary current
     this.series = null; // its HealthSeries
     this.epochs = []; // epochs with a report
     this.epoch = null; // the epoch chosen

@@ -41,8 +41,8 @@ export class Inside {
       this.sync();
     });
     for (const type of ["reset", "run", "runs"]) store.addEventListener(type, () => this.sync());
-    store.addEventListener("epoch", () => {
-      if (store.run?.id === state.runId) this.onNewEpoch();
+    store.addEventListener("run-epoch", (event) => {
+      if (event.detail.id === state.runId) this.onNewEpoch();
     });
     for (const type of ["run", "summary", "series", "epoch", "problem"]) {
       state.addEventListener(type, () => this.render());
@@ -59,11 +59,9 @@ export class Inside {
     if (visible) this.sync();
   }
 
-  /** The summary of the run to show: the picked one, else the store's (active or latest) run. */
+  /** The summary of the run to show: the picked one, else the followed one. */
   chosenRun() {
-    if (!this.pick) return this.store.run;
-    const live = this.store.run?.id === this.pick ? this.store.run : null;
-    return live ?? this.store.runs.find((run) => run.id === this.pick) ?? null;
+    return this.pick ? this.store.summary(this.pick) : this.store.run;
   }
 
   sync() {
@@ -71,7 +69,7 @@ export class Inside {
     const run = this.chosenRun();
     const state = this.state;
     if ((run?.id ?? null) !== state.runId) this.loaded = false;
-    state.showRun(run, run != null && this.store.run?.id === run.id);
+    state.showRun(run, this.store.isActive(run)); // the stream keeps an active run's summary current
     if (state.visible && !this.loaded && run && !this.waiting(run)) this.load();
   }
 

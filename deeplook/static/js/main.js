@@ -11,6 +11,7 @@ import { Inside } from "./inside.js";
 import { EpochCharts, LossChart } from "./live.js";
 import { Predictor } from "./predict.js";
 import { RunBar } from "./runbar.js";
+import { RunSwitch } from "./runswitch.js";
 import { LiveSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { Tabs } from "./tabs.js";
@@ -26,6 +27,7 @@ languageSwitch($("[data-language]"));
 new TokenBar($("[data-token-bar]"), store);
 
 const form = new RunForm($("[data-run-form]"), store);
+new RunSwitch($("[data-run-switch]"), store);
 new RunBar($("[data-run-bar]"), store);
 new LossChart($("[data-loss-card]"), store);
 new EpochCharts($("[data-panel='train']"), store);

@@ -134,7 +134,7 @@ export class RaceView {
       const epochs = element(
         "span",
         "muted",
-        t("run.epochOf", { x: integer(run.epochs_done), n: integer(run.epochs_total) }),
+        t("run.epochOf", { x: integer(this.epochShown(run)), n: integer(run.epochs_total) }),
       );
       const accuracy = element("strong", "race-run-accuracy", percent(run.test_accuracy, 2));
       item.append(button, status, epochs, accuracy);
@@ -142,6 +142,12 @@ export class RaceView {
     });
     this.find("race-runs").replaceChildren(...items);
     if (focused) this.find("race-runs").querySelector(`[data-follow="${focused}"]`)?.focus();
+  }
+
+  /** The epoch a run is in, as the run bar says it: that of its newest step (or the last one done). */
+  epochShown(run) {
+    const steps = this.store.record(run.id)?.steps;
+    return steps?.length ? steps.epoch[steps.length - 1] : Math.max(run.epochs_done, 1);
   }
 
   /** A run's moving average of every step it holds, computed only for the steps added since. */

@@ -163,20 +163,27 @@ function shareRange(u, min, max) {
 /**
  * Options shared by every chart: `log` puts the vertical axis on a log scale; `share` keeps it on
  * 0..1 from zero (all zeros is a flat line at the bottom, not an axis up to 10,000%); `wholeX` keeps
- * the horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart).
+ * the horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart);
+ * `yTop()`, when given, is a value the vertical axis reaches at least (from 0), so that two charts
+ * side by side can share one scale.
  */
 export function baseOptions(
   colors,
   series,
-  { xLabel, yFormat = measure, log = false, share = false, wholeX = false },
+  { xLabel, yFormat = measure, log = false, share = false, wholeX = false, yTop = null },
 ) {
   const [x, y] = axes(colors, yFormat);
+  const top = (max) => Math.max(max ?? 0, yTop?.() ?? 0);
+  let yScale = { auto: true };
+  if (log) yScale = { distr: 3, log: 10 };
+  else if (share) yScale = { range: (u, min, max) => shareRange(u, min, top(max)) };
+  else if (yTop) yScale = { range: (u, min, max) => [Math.min(0, min ?? 0), top(max) * 1.1 || 1] };
   return {
     series: [{ label: xLabel, value: (u, v) => (v == null ? "–" : number(v)) }, ...series],
     axes: [wholeX ? { ...x, incrs: WHOLE } : x, y],
     scales: {
       x: { time: false, ...(wholeX ? { range: (u, min, max) => [Math.min(min, 1), Math.max(max, 2)] } : {}) },
-      y: log ? { distr: 3, log: 10 } : share ? { range: shareRange } : { auto: true },
+      y: yScale,
     },
     cursor: { points: { size: 6 }, drag: { x: true, y: false } },
     legend: { live: true },

@@ -8,7 +8,7 @@ import { HealthView } from "./health.js";
 import { InsideState } from "./inside-state.js";
 import { WeightsView } from "./weights-view.js";
 
-/** Copies of `cards` for `host`: ids (and what refers to them) renamed, so they stay unique. */
+/** Copies of `cards` into `host` (a fragment, say): ids and what refers to them renamed, so they stay unique. */
 export function copyCards(cards, host, suffix) {
   for (const card of cards) {
     const copy = card.cloneNode(true);
@@ -32,7 +32,7 @@ export class SecondLens {
     this.state = new InsideState();
     this.loaded = false;
     new WeightsView(root, this.state);
-    new HealthView(root, this.state);
+    this.health = new HealthView(root, this.state);
     store.addEventListener("info", () => this.state.setInfo(store.info));
     store.addEventListener("run-epoch", (event) => {
       if (event.detail.id !== this.state.runId) return;

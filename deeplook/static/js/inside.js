@@ -10,7 +10,7 @@ import { DigitView } from "./digit.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
 import { HealthView } from "./health.js";
-import { onLangChange, t } from "./i18n.js";
+import { apply, onLangChange, t } from "./i18n.js";
 import { SecondLens, copyCards } from "./inside-lens.js";
 import { InsideState } from "./inside-state.js";
 import { WeightsView } from "./weights-view.js";
@@ -25,25 +25,23 @@ export class Inside {
     this.pick = ""; // a run id chosen in the list; "" follows the store's run
     this.secondPick = ""; // the run shown beside it, if any
     this.loaded = false; // the shown run's epochs were asked for
-    // copies of the weights and health cards for a second run, made before any view draws in them
-    const lensRoot = this.find("inside-lens");
-    copyCards([this.find("weights-card"), this.find("health-card")], lensRoot, "second");
+    // copies of the weights and health cards for a second run, made before any view draws in them;
+    // they join the page (and get their views) when a second run is first picked
+    this.lensCards = document.createDocumentFragment();
+    copyCards([this.find("weights-card"), this.find("health-card")], this.lensCards, "second");
+    this.second = null; // the SecondLens
     const state = new InsideState();
     this.state = state;
     new WeightsView(root, state);
-    new HealthView(root, state);
+    this.health = new HealthView(root, state);
     new DigitView(root, state, drawing);
     new ConfusionView(root, state);
-    this.second = new SecondLens(lensRoot, store);
     this.secondChoice = this.find("inside-second-run");
     this.secondChoice.addEventListener("change", () => {
       this.secondPick = this.secondChoice.value;
       this.sync();
     });
     for (const type of ["epoch", "series"]) state.addEventListener(type, () => this.syncSecond());
-    for (const type of ["run", "epoch", "problem", "series"]) {
-      this.second.state.addEventListener(type, () => this.renderLabels());
-    }
 
     this.choice = this.find("inside-run");
     this.choice.addEventListener("change", () => {
@@ -91,22 +89,37 @@ export class Inside {
     this.syncSecond();
   }
 
+  /** The second run's cards and views, the first time one is picked. */
+  lens() {
+    if (this.second) return this.second;
+    const host = this.find("inside-lens");
+    host.append(this.lensCards);
+    apply(host); // their words in the current language
+    const second = new SecondLens(host, this.store);
+    second.state.setInfo(this.store.info);
+    this.health.pair(second.health); // side by side, the health charts share their scales
+    for (const type of ["run", "epoch", "problem", "series"]) {
+      second.state.addEventListener(type, () => this.renderLabels());
+    }
+    this.second = second;
+    return second;
+  }
+
   /** The run beside the first, at the first's epoch (the latest while the first follows the latest). */
   syncSecond() {
     const state = this.state;
     let run = this.secondPick ? this.store.summary(this.secondPick) : null;
     if (run && (run.id === state.runId || this.waiting(run))) run = null;
-    this.second.show(run, state.latest ? null : state.epoch, state.visible);
+    if (run == null && !this.second) return;
+    this.lens().show(run, state.latest ? null : state.epoch, state.visible);
     this.root.toggleAttribute("data-side-by-side", run != null);
     this.renderLabels();
   }
 
   /** In side-by-side mode, each card says whose it is (in the run's colour). */
   renderLabels() {
-    const pairs = [
-      [this.state, this.root.querySelectorAll(".inside-col [data-lens-label]")],
-      [this.second.state, this.find("inside-lens").querySelectorAll("[data-lens-label]")],
-    ];
+    const pairs = [[this.state, this.root.querySelectorAll(".inside-col [data-lens-label]")]];
+    if (this.second) pairs.push([this.second.state, this.find("inside-lens").querySelectorAll("[data-lens-label]")]);
     const shown = this.root.hasAttribute("data-side-by-side");
     for (const [state, labels] of pairs) {
       const run = state.run;

@@ -64,10 +64,10 @@ export class Store extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** A run event, and its twin for the followed run. */
+  /** A run event, and its twin for the followed run (`run-status` is `run` for it). */
   emitRun(type, id, extra = {}) {
     this.emit(`run-${type}`, { id, ...extra });
-    if (id === this.followedId) this.emit(type, { id, ...extra });
+    if (id === this.followedId) this.emit(type === "status" ? "run" : type, { id, ...extra });
   }
 
   setInfo(info) {

@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.augment import AUGMENTATIONS
-from deeplook.engine.config import DEFAULT_PRESET, PRESETS, RACES, SETTINGS, Setting, TrainConfig
+from deeplook.engine.config import (
+    DEFAULT_PRESET,
+    PRESETS,
+    RACE_SHARED,
+    RACES,
+    SETTINGS,
+    Setting,
+    TrainConfig,
+)
 from deeplook.engine.data import DATASETS
 from deeplook.engine.initializers import INITIALIZERS
 from deeplook.engine.inspect import LayerHealth
@@ -412,6 +420,8 @@ class Limits(BaseModel):
     max_batch: int
     max_body_bytes: int
     max_model_bytes: int
+    max_active_runs: int = Field(description="runs that train at once; further starts are queued")
+    max_queued_runs: int = Field(description="runs that may wait; beyond, a start gets 429 (queue_full)")
 
 
 class Info(BaseModel):
@@ -422,6 +432,9 @@ class Info(BaseModel):
     default_preset: str
     presets: list[PresetOut]
     races: list[RacePresetOut]
+    race_shared: list[str] = Field(
+        description="the settings every run of a race shares (so that they see the same minibatches)"
+    )
     settings: list[SettingOut]
     activations: list[ActivationOut]
     initializers: list[Choice]
@@ -450,6 +463,7 @@ def registries() -> dict[str, Any]:
             )
             for r in RACES.values()
         ],
+        "race_shared": list(RACE_SHARED),
         "settings": [
             SettingOut(
                 name=s.name,

@@ -3,7 +3,7 @@
 import re
 
 from deeplook.engine.activations import ACTIVATIONS
-from deeplook.engine.config import PRESETS, SETTINGS
+from deeplook.engine.config import PRESETS, RACE_SHARED, SETTINGS
 from deeplook.engine.data import DATASETS
 from deeplook.engine.status import REASONS, RunStatus
 
@@ -30,6 +30,18 @@ def test_health_and_info_publish_every_registry(client):
     sigmoid, relu = (next(a for a in info["activations"] if a["name"] == n) for n in ("sigmoid", "relu"))
     assert sigmoid["health"] == {"kind": "saturated", "low": 0.05, "high": 0.95}
     assert relu["health"]["kind"] == "dead"
+
+
+def test_info_says_how_many_runs_train_at_once_and_may_wait(client, settings):
+    limits = client.get("/api/info").json()["limits"]
+    assert limits["max_active_runs"] == settings.max_active_runs >= 1
+    assert limits["max_queued_runs"] == settings.max_queued_runs
+
+
+def test_info_names_the_settings_every_run_of_a_race_shares(client):
+    info = client.get("/api/info").json()
+    assert info["race_shared"] == list(RACE_SHARED)
+    assert set(info["race_shared"]) <= {s["name"] for s in info["settings"]}
 
 
 def test_every_websocket_message_type_has_a_published_schema(client):

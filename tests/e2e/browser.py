@@ -105,6 +105,42 @@ def wait_run(server: Server, run_id: str, until: Callable[[dict], bool], timeout
         time.sleep(0.05)
 
 
+def change_run(server: Server, run_id: str, **changes: object) -> dict:
+    response = server.http.patch(f"/api/runs/{run_id}", json=changes)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def start_race(server: Server, **request: object) -> dict:
+    response = server.http.post("/api/races", json=request)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def run_points(page: Page, selector: str) -> dict[str, int]:
+    """What a race chart holds per run: its data-run-points ("id:n id:n") as {id: n}."""
+    text = page.get_attribute(selector, "data-run-points") or ""
+    return {run_id: int(n) for run_id, n in (pair.split(":") for pair in text.split())}
+
+
+def record_attribute(page: Page, selector: str, name: str) -> None:
+    """Start recording every value an attribute takes (read them with ``recorded``)."""
+    page.evaluate(
+        """([selector, name]) => {
+            const target = document.querySelector(selector);
+            window.recorded = window.recorded || {};
+            const values = (window.recorded[selector + '|' + name] = [target.getAttribute(name)]);
+            new MutationObserver(() => values.push(target.getAttribute(name)))
+                .observe(target, { attributes: true, attributeFilter: [name] });
+        }""",
+        [selector, name],
+    )
+
+
+def recorded(page: Page, selector: str, name: str) -> list[str | None]:
+    return list(page.evaluate("(key) => window.recorded[key]", f"{selector}|{name}"))
+
+
 def stop_active(server: Server, headers: dict[str, str] | None = None) -> None:
     """Stop whatever run is training, so that the next test can start one."""
     for run in server.http.get("/api/runs").json():

@@ -222,16 +222,6 @@ def test_validation_messages_appear_next_to_their_field(page: Page, server: Serv
     expect(page.locator("[data-error-for='hidden']")).to_contain_text("whole numbers")
 
 
-def test_starting_while_a_run_is_active_names_that_run(page: Page, server: Server) -> None:
-    stop_active(server)
-    run_id = start_run(server, **LONG_RUN)
-    expect(page.locator("[data-busy-note]")).to_be_visible()
-    page.click("[data-start]")
-    expect(page.locator("[data-form-error]")).to_contain_text(run_id)
-    stop_active(server)
-    expect(page.locator("[data-busy-note]")).to_be_hidden()
-
-
 # -- draw a digit -----------------------------------------------------------------------------------
 
 
@@ -418,11 +408,12 @@ def test_the_store_ignores_steps_and_epochs_it_already_holds(page: Page) -> None
             const store = new Store();
             const epoch = (n) => ({ epoch: n, step: 3 * n, train_loss: 1, train_accuracy: 0.5,
                                     test_loss: 1, test_accuracy: 0.5, seconds: 1, samples_per_second: 1 });
-            const run = { id: 'abc', status: 'running', steps_done: 4, epochs_done: 1,
-                          epochs: [epoch(1)],
+            const run = { id: 'abc', status: 'running', steps_done: 4, epochs_done: 1, created_at: 1,
+                          epochs: [epoch(1)], lr_changes: [],
                           steps: { step: [1, 2, 3, 4], epoch: [1, 1, 1, 2], loss: [4, 3, 2, 1],
                                    accuracy: [0, 0, 0, 0], downsampled: false } };
             store.loadRun(run);
+            store.follow('abc');
             store.applySteps({ run_id: 'abc', step: [3, 4, 5, 6], epoch: [1, 2, 2, 2],
                                loss: [9, 9, 0.5, 0.4], accuracy: [0, 0, 0, 0] });
             store.applySteps({ run_id: 'other', step: [7], epoch: [2], loss: [9], accuracy: [0] });
@@ -430,10 +421,54 @@ def test_the_store_ignores_steps_and_epochs_it_already_holds(page: Page) -> None
             store.applyEpoch({ run_id: 'abc', metrics: epoch(2) });
             return { steps: Array.from(store.steps.step.subarray(0, store.steps.length)),
                      loss: Array.from(store.steps.loss.subarray(0, store.steps.length)),
-                     epochs: store.epochs.map((e) => e.epoch), done: store.run.epochs_done };
+                     epochs: store.epochs.map((e) => e.epoch), done: store.run.epochs_done,
+                     other: store.record('other') };
         }"""
     )
     assert result["steps"] == [1, 2, 3, 4, 5, 6]
     assert result["loss"] == [4, 3, 2, 1, 0.5, 0.4]  # the repeated steps 3 and 4 kept their first values
     assert result["epochs"] == [1, 2]
     assert result["done"] == 2
+    assert result["other"] is None  # steps of a run it has not heard of are not made into a run
+
+
+def test_the_store_holds_every_run_and_follows_one_without_flipping(page: Page) -> None:
+    result = page.evaluate(
+        """async () => {
+            const { Store } = await import('/js/store.js');
+            const store = new Store();
+            store.setInfo({ statuses: [{ name: 'running', active: true, resumable: false },
+                                       { name: 'queued', active: true, resumable: false },
+                                       { name: 'completed', active: false, resumable: false }] });
+            const summary = (id, created, status) => ({ id, status, created_at: created, steps_done: 0,
+                                                      epochs_done: 0, checkpoint_epoch: -1 });
+            const followed = [];
+            store.addEventListener('follow', () => followed.push(store.followedId));
+            store.applyStatus(summary('a', 1, 'running'));
+            store.follow('a');  // this page started it
+            store.applyStatus(summary('b', 2, 'running'));  // another tab starts one
+            for (let step = 1; step <= 5; step++) {
+                for (const id of ['a', 'b']) {
+                    store.applySteps({ run_id: id, step: [step], epoch: [1], loss: [1], accuracy: [0] });
+                    store.applyStatus(summary(id, id === 'a' ? 1 : 2, 'running'));
+                }
+            }
+            const whileBoth = store.followedId;
+            const told = [];  // the followed run's status changes, as its views hear of them
+            store.addEventListener('run', () => told.push(store.run.status));
+            store.applyStatus(summary('b', 2, 'completed'));  // not the followed one
+            store.applyStatus(summary('a', 1, 'completed'));
+            const afterFinish = store.followedId;
+            store.applyStatus(summary('c', 3, 'queued'));
+            return { followed, whileBoth, afterFinish, told, now: store.followedId,
+                     active: store.activeRuns.map((run) => run.id),
+                     steps: ['a', 'b'].map((id) => store.record(id).steps.length) };
+        }"""
+    )
+    assert result["whileBoth"] == "a"  # the other run's messages do not take the page away
+    assert result["afterFinish"] == "a"  # a run that finishes stays in view
+    assert result["told"] == ["completed"]
+    assert result["now"] == "c"  # until a new one starts
+    assert result["followed"] == ["a", "c"]
+    assert result["active"] == ["c"]
+    assert result["steps"] == [5, 5]  # both runs' series are held

@@ -12,6 +12,7 @@ from tests.e2e.browser import (
     FINISHED,
     ONE,
     SCREENSHOTS,
+    change_run,
     open_dashboard,
     screenshot,
     start_run,
@@ -91,8 +92,10 @@ def health_points(page: Page, chart: str) -> float:
 
 def test_every_panel_renders_live_during_a_run(page: Page, server: Server) -> None:
     stop_active(server)
-    run_id = start_run(server, preset="notebook-sgd", epochs=60)  # ~20 s: time to look mid-run
-    wait_run(server, run_id, lambda run: run["epochs_done"] >= 1)
+    run_id = start_run(server, preset="notebook-sgd", epochs=60)
+    wait_run(server, run_id, lambda run: run["epochs_done"] >= 2)
+    # then about 20 s an epoch: the live weights (every second) are not overtaken by new epochs
+    change_run(server, run_id, pace="watchable")
     page.click("[data-tab='inside']")
     panel = page.locator("[data-panel='inside']")
     expect(panel).to_have_attribute("data-run", run_id)  # the followed run by default

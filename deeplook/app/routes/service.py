@@ -66,6 +66,8 @@ async def info(request: Request, settings: SettingsDep) -> Response:
                 max_batch=settings.max_batch,
                 max_body_bytes=settings.max_body_bytes,
                 max_model_bytes=settings.max_model_bytes,
+                max_active_runs=settings.max_active_runs,
+                max_queued_runs=settings.max_queued_runs,
             ),
             **registries(),
         )

@@ -2,12 +2,19 @@
 
 const TOKEN_KEY = "deeplook.token";
 
-/** A failed call: `status` (0 when the server could not be reached) and the server's `detail`. */
+/**
+ * A failed call: `status` (0 when the server could not be reached), the server's English `detail`,
+ * its stable `code` with the `params` its text quotes (null for validation errors), and for a 429
+ * the seconds the server asks to wait (`retryAfter`).
+ */
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, { code = null, params = {}, retryAfter = null } = {}) {
     super(typeof detail === "string" ? detail : `HTTP ${status}`);
     this.status = status;
     this.detail = detail;
+    this.code = code;
+    this.params = params ?? {};
+    this.retryAfter = retryAfter;
   }
 
   /** Field errors of a 422 as {field: [{msg, type}]}; the field is the first name after "body". */
@@ -68,7 +75,14 @@ async function request(method, path, body) {
   } catch {
     data = null;
   }
-  if (!response.ok) throw new ApiError(response.status, data?.detail ?? `HTTP ${response.status}`);
+  if (!response.ok) {
+    const retry = Number(response.headers.get("Retry-After"));
+    throw new ApiError(response.status, data?.detail ?? `HTTP ${response.status}`, {
+      code: typeof data?.code === "string" ? data.code : null,
+      params: data?.params,
+      retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+    });
+  }
   return data;
 }
 
@@ -81,10 +95,19 @@ export const api = {
   /** Every step and epoch of a run (GET /api/runs/{id} downsamples long runs). */
   metrics: (id) => request("GET", `${runPath(id)}/metrics`),
   start: (settings) => request("POST", "/api/runs", settings),
+  /** Change a run: {lr, pace, name}; lr and pace take effect between two steps. */
+  change: (id, changes) => request("PATCH", runPath(id), changes),
+  /** Train exactly one step, then stay paused. */
+  step: (id) => request("POST", `${runPath(id)}/step`),
   pause: (id) => request("POST", `${runPath(id)}/pause`),
   resume: (id) => request("POST", `${runPath(id)}/resume`),
   stop: (id) => request("POST", `${runPath(id)}/stop`),
   remove: (id) => request("DELETE", runPath(id)),
+
+  // -- races: runs trained side by side from the same start --
+  startRace: (body) => request("POST", "/api/races", body),
+  race: (id) => request("GET", `/api/races/${encodeURIComponent(id)}`),
+  stopRace: (id) => request("POST", `/api/races/${encodeURIComponent(id)}/stop`),
   /** Classify a picture (a data URL); `runId` null means the current model. */
   predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
   csvUrl: (id) => `${runPath(id)}/metrics.csv`,

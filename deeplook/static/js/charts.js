@@ -19,7 +19,8 @@ export function palette() {
     test: color("test"),
     raw: color("raw"),
     smooth: color("smooth"),
-    runs: [color("run-a"), color("run-b")],
+    runs: [color("run-a"), color("run-b"), color("run-c"), color("run-d")],
+    marker: color("marker"),
     font: `12px ${style.getPropertyValue("font-family") || "system-ui"}`,
   };
 }
@@ -95,7 +96,7 @@ export class Plot {
     const shown = columns ?? this.blank();
     if (!this.chart) {
       const options = this.options(palette());
-      const hooks = { setLegend: [(chart) => this.showLatest(chart)] };
+      const hooks = { ...options.hooks, setLegend: [...(options.hooks?.setLegend ?? []), (chart) => this.showLatest(chart)] };
       this.chart = new uPlot({ ...options, hooks, ...this.size() }, shown, this.host);
     } else {
       this.chart.setData(shown);
@@ -162,24 +163,84 @@ function shareRange(u, min, max) {
 /**
  * Options shared by every chart: `log` puts the vertical axis on a log scale; `share` keeps it on
  * 0..1 from zero (all zeros is a flat line at the bottom, not an axis up to 10,000%); `wholeX` keeps
- * the horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart).
+ * the horizontal ticks on whole numbers and its range at least 1..2 (one epoch still makes a chart);
+ * `yTop()`, when given, is a value the vertical axis reaches at least (from 0), so that two charts
+ * side by side can share one scale.
  */
 export function baseOptions(
   colors,
   series,
-  { xLabel, yFormat = measure, log = false, share = false, wholeX = false },
+  { xLabel, yFormat = measure, log = false, share = false, wholeX = false, yTop = null },
 ) {
   const [x, y] = axes(colors, yFormat);
+  const top = (max) => Math.max(max ?? 0, yTop?.() ?? 0);
+  let yScale = { auto: true };
+  if (log) yScale = { distr: 3, log: 10 };
+  else if (share) yScale = { range: (u, min, max) => shareRange(u, min, top(max)) };
+  else if (yTop) yScale = { range: (u, min, max) => [Math.min(0, min ?? 0), top(max) * 1.1 || 1] };
   return {
     series: [{ label: xLabel, value: (u, v) => (v == null ? "–" : number(v)) }, ...series],
     axes: [wholeX ? { ...x, incrs: WHOLE } : x, y],
     scales: {
       x: { time: false, ...(wholeX ? { range: (u, min, max) => [Math.min(min, 1), Math.max(max, 2)] } : {}) },
-      y: log ? { distr: 3, log: 10 } : share ? { range: shareRange } : { auto: true },
+      y: yScale,
     },
     cursor: { points: { size: 6 }, drag: { x: true, y: false } },
     legend: { live: true },
   };
+}
+
+/**
+ * uPlot hooks drawing vertical marker lines across the plot, each labelled at its top (a label that
+ * would overlap the previous one goes a row lower): `markers()` returns [{x, label}] in x order.
+ */
+export function markerHooks(markers, color) {
+  const draw = (u) => {
+    const list = markers();
+    if (!list.length) return;
+    const ratio = window.devicePixelRatio || 1;
+    const { ctx, bbox } = u;
+    const { min, max } = u.scales.x;
+    const style = getComputedStyle(u.root);
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.lineWidth = Math.max(1, ratio);
+    ctx.font = `600 ${11 * ratio}px ${style.fontFamily || "system-ui"}`;
+    ctx.textBaseline = "top";
+    const rowHeight = 14 * ratio;
+    const ends = []; // per label row, where its last label ends
+    for (const { x, label } of list) {
+      if (x < min || x > max) continue;
+      const px = Math.round(u.valToPos(x, "x", true)) + 0.5;
+      ctx.setLineDash([5 * ratio, 4 * ratio]);
+      ctx.beginPath();
+      ctx.moveTo(px, bbox.top);
+      ctx.lineTo(px, bbox.top + bbox.height);
+      ctx.stroke();
+      const width = ctx.measureText(label).width;
+      const pad = 4 * ratio;
+      const left = px + pad + width > bbox.left + bbox.width ? px - pad - width : px + pad;
+      let row = ends.findIndex((end) => end < left);
+      if (row < 0) row = ends.length;
+      ends[row] = left + width + pad;
+      ctx.setLineDash([]);
+      ctx.fillText(label, left, bbox.top + pad + row * rowHeight);
+    }
+    ctx.restore();
+  };
+  return { draw: [draw] };
+}
+
+/** uPlot.join of [xs, ys] tables, where a table without points still makes a (blank) series. */
+export function joinTables(tables) {
+  const filled = tables.filter(([xs]) => xs.length > 0);
+  if (filled.length === tables.length) return uPlot.join(tables);
+  const joined = filled.length ? uPlot.join(filled) : [[]];
+  const columns = [joined[0]];
+  let next = 1;
+  for (const [xs] of tables) columns.push(xs.length ? joined[next++] : joined[0].map(() => null));
+  return columns;
 }
 
 /** Log-axis ticks: 0.5, 1, 10 as such; 0.001 and below, 1000 and above as 1e-3, 1e3. */

@@ -1,19 +1,19 @@
-// One or two past runs side by side: their settings (differences marked) and their curves overlaid,
-// against epochs so that runs with different batch sizes line up.
+// One or two runs side by side: their settings (differences marked) and their curves overlaid,
+// against epochs so that runs with different batch sizes line up. The runs come from the store,
+// which the socket keeps current for them (a snapshot of each, then what they train): a run still
+// training grows here as it does on the Train tab.
 
-import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
-import { api } from "./api.js";
-import { Plot, baseOptions, epochLine, formats, line } from "./charts.js";
+import { Plot, baseOptions, epochLine, formats, joinTables, line } from "./charts.js";
 import { element } from "./dom.js";
-import { describeError } from "./errors.js";
 import { duration, percent, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { applies, configValue } from "./registry.js";
-import { FULL_HISTORY_STEPS, newSmoothState, smooth } from "./series.js";
+import { RunningAverage } from "./series.js";
 import { choiceLabel, fieldLabel, statusLabel } from "./words.js";
 
 const SMOOTHING = 0.9;
 const LINE_POINTS = 2000; // points per smoothed curve: it is smooth, so every k-th point will do
+const REDRAW_EVERY = 500; // ms between redraws while a shown run trains
 
 /** The table's rows, [label, run => text]: the preset, every run setting of info, then the results. */
 function rows(info) {
@@ -43,16 +43,15 @@ export class Compare {
   constructor(root, store) {
     this.element = root;
     this.store = store;
-    this.runs = []; // the RunDetail of each run shown
-    this.cache = new Map(); // run id -> {key, detail}
-    this.wanted = "";
-    this.error = "";
+    this.ids = []; // the runs shown
+    this.averages = new Map(); // run id -> RunningAverage of its losses
+    this.timer = 0;
     const colors = (index, palette) => palette.runs[index];
     this.lossPlot = new Plot(root.querySelector("[data-chart='compare-loss']"), {
       options: (palette) =>
         baseOptions(
           palette,
-          this.runs.map((run, i) => line(run.id, colors(i, palette))),
+          this.ids.map((id, i) => line(id, colors(i, palette))),
           { xLabel: t("axis.epoch") },
         ),
       data: () => this.lossColumns(),
@@ -62,7 +61,7 @@ export class Compare {
       options: (palette) =>
         baseOptions(
           palette,
-          this.runs.map((run, i) => epochLine(run.id, colors(i, palette), formats.percent)),
+          this.ids.map((id, i) => epochLine(id, colors(i, palette), formats.percent)),
           { xLabel: t("axis.epoch"), yFormat: formats.percent, wholeX: true },
         ),
       data: () => this.accuracyColumns(),
@@ -70,58 +69,61 @@ export class Compare {
     });
     onLangChange(() => this.renderTable());
     store.addEventListener("info", () => this.renderTable());
+    for (const type of ["run-reset", "run-steps", "run-epoch", "run-status"]) {
+      store.addEventListener(type, (event) => {
+        if (this.ids.includes(event.detail.id)) this.redrawSoon();
+      });
+    }
   }
 
-  /** Show these run summaries (0, 1 or 2), fetching the details not held yet. */
-  async show(summaries) {
-    const key = summaries.map((run) => `${run.id}|${run.status}|${run.epochs_done}`).join(",");
-    if (key === this.wanted) return;
-    this.wanted = key;
-    try {
-      const details = await Promise.all(summaries.map((run) => this.detail(run)));
-      if (key !== this.wanted) return; // the choice changed meanwhile
-      this.runs = details;
-      this.error = "";
-    } catch (error) {
-      this.runs = [];
-      this.wanted = "";
-      this.error = describeError(error);
-    }
-    this.element.dataset.runs = this.runs.map((run) => run.id).join(" ");
+  /** Show these run summaries (0, 1 or 2); the socket is asked to follow them. */
+  show(summaries) {
+    const ids = summaries.map((run) => run.id);
+    this.store.want("history", ids);
+    if (ids.join(" ") === this.ids.join(" ")) return;
+    this.ids = ids;
+    this.element.dataset.runs = ids.join(" ");
     this.renderTable();
     this.lossPlot.rebuild();
     this.accuracyPlot.rebuild();
   }
 
-  async detail(summary) {
-    const key = `${summary.status}|${summary.epochs_done}`;
-    const held = this.cache.get(summary.id);
-    if (held?.key === key) return held.detail;
-    const detail = await api.run(summary.id);
-    if (detail.steps.downsampled && detail.steps_done <= FULL_HISTORY_STEPS) {
-      detail.steps = (await api.metrics(summary.id)).steps; // average every step, not the extremes
-    }
-    this.cache.set(summary.id, { key, detail });
-    return detail;
+  redrawSoon() {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = 0;
+      this.renderTable();
+      this.lossPlot.invalidate();
+      this.accuracyPlot.invalidate();
+    }, REDRAW_EVERY);
+  }
+
+  /** The runs shown, as the table reads them: each summary with its epochs. */
+  get runs() {
+    return this.ids
+      .map((id) => this.store.record(id))
+      .filter(Boolean)
+      .map((record) => ({ ...record.summary, epochs: record.epochs }));
   }
 
   renderTable() {
+    const runs = this.runs;
     const empty = this.element.querySelector("[data-compare-empty]");
     const body = this.element.querySelector("[data-compare-body]");
-    empty.hidden = this.runs.length > 0;
-    empty.textContent = this.error || t("history.pick");
-    body.hidden = this.runs.length === 0;
+    empty.hidden = runs.length > 0;
+    empty.textContent = t("history.pick");
+    body.hidden = runs.length === 0;
     const table = this.element.querySelector("[data-compare-table]");
     const head = element("tr");
     head.append(element("th", "", t("history.setting")));
-    this.runs.forEach((run, index) => {
+    runs.forEach((run, index) => {
       const th = element("th", "", run.id);
       th.dataset.run = String(index);
       head.append(th);
     });
     const lines = rows(this.store.info).map(([label, value]) => {
       const tr = element("tr");
-      const values = this.runs.map(value);
+      const values = runs.map(value);
       if (values.length === 2 && values[0] !== values[1]) tr.dataset.differs = "true";
       tr.append(element("th", "", label), ...values.map((text) => element("td", "", text)));
       return tr;
@@ -134,36 +136,42 @@ export class Compare {
   }
 
   lossColumns() {
-    if (this.runs.length === 0) return null;
-    const tables = this.runs.map((run) => {
-      const { step, loss } = run.steps;
-      const n = step.length;
-      const smoothed = new Float64Array(n);
-      smooth(loss.map((v) => v ?? Number.NaN), smoothed, 0, n, SMOOTHING, newSmoothState());
+    const records = this.ids.map((id) => this.store.record(id)).filter(Boolean);
+    const points = records.reduce((sum, record) => sum + record.steps.length, 0);
+    if (points === 0) return null;
+    const tables = records.map((record) => {
+      let average = this.averages.get(record.id);
+      if (!average) {
+        average = new RunningAverage(SMOOTHING);
+        this.averages.set(record.id, average);
+      }
+      const smoothed = average.of(record.steps);
+      const { step } = record.steps;
+      const n = record.steps.length;
+      const perEpoch = record.summary.steps_per_epoch;
       const stride = Math.max(1, Math.ceil(n / LINE_POINTS));
       const x = [];
       const y = [];
       for (let i = 0; i < n; i += stride) {
-        x.push(step[i] / run.steps_per_epoch);
+        x.push(step[i] / perEpoch);
         y.push(Number.isFinite(smoothed[i]) ? smoothed[i] : null);
       }
       if (n > 0 && (n - 1) % stride !== 0) {
-        x.push(step[n - 1] / run.steps_per_epoch);
+        x.push(step[n - 1] / perEpoch);
         y.push(Number.isFinite(smoothed[n - 1]) ? smoothed[n - 1] : null);
       }
       return [x, y];
     });
-    const points = this.runs.reduce((sum, run) => sum + run.steps.step.length, 0);
-    return points ? { points, columns: uPlot.join(tables) } : null;
+    return { points, columns: joinTables(tables) };
   }
 
   accuracyColumns() {
-    if (this.runs.length === 0) return null;
-    const tables = this.runs.map((run) => [
-      run.epochs.map((e) => e.epoch),
-      run.epochs.map((e) => e.test_accuracy),
+    const records = this.ids.map((id) => this.store.record(id)).filter(Boolean);
+    const tables = records.map((record) => [
+      record.epochs.map((e) => e.epoch),
+      record.epochs.map((e) => e.test_accuracy),
     ]);
-    const points = this.runs.reduce((sum, run) => sum + run.epochs.length, 0);
-    return points ? { points, columns: uPlot.join(tables) } : null;
+    const points = records.reduce((sum, record) => sum + record.epochs.length, 0);
+    return points ? { points, columns: joinTables(tables) } : null;
   }
 }

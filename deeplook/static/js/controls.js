@@ -1,65 +1,32 @@
 // The new-run form, built from the server's settings table (GET /api/info `settings`): one field per
 // setting in the server's order, the advanced ones under "More settings", a field shown only while
 // the setting it depends on has one of its values. Presets fill every field, any field can be
-// changed, and the API's validation messages appear next to the field they are about.
+// changed, and the API's validation messages appear next to the field they are about. In race mode
+// the same fields are what the race's runs share, and race-form.js says what differs. The Start
+// button says what will happen: the run starts now, waits in the queue (at which position), or the
+// queue is full.
 
 import { ApiError, api } from "./api.js";
 import { element } from "./dom.js";
 import { describeError, fieldMessage } from "./errors.js";
-import { setting as settingText } from "./format.js";
+import { asText, buildInput, readValue, same } from "./fields.js";
 import { has, onLangChange, t } from "./i18n.js";
-import { applies, byName, configValue } from "./registry.js";
+import { applies, byName, configValue, paceNames } from "./registry.js";
 import {
   choiceExplanation,
   choiceLabel,
   explains,
   fieldLabel,
+  paceExplanation,
+  paceLabel,
   presetHint,
   settingHelp,
 } from "./words.js";
 
-const NUMERIC = new Set(["integer", "number"]);
 // The settings explained in a line under their field: what a learner should read before pressing
 // Start, while the form stays one screen tall. Every other field has its help and, for a choice,
 // the chosen value's explanation as its tooltip and screen-reader description.
 const EXPLAINED = new Set(["activation", "lr", "init"]);
-
-/** A setting's value as its field shows it. */
-function asText(setting, value) {
-  if (value == null) return "";
-  if (setting.kind === "sizes") return value.join(", ");
-  if (setting.kind === "number") return settingText(value);
-  return String(value);
-}
-
-/** The numbers of a sizes field ("256, 128" or "256 128"), or null when it holds anything else. */
-function parseSizes(text) {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  return parts.length && parts.every((part) => /^\d+$/.test(part)) ? parts.map(Number) : null;
-}
-
-/** Whether a field's text says the same as the preset's value (0.10 is 0.1; "256,128" is "256, 128"). */
-function same(setting, text, value) {
-  if (NUMERIC.has(setting.kind)) {
-    if (value == null) return text.trim() === "";
-    return text.trim() !== "" && Number(text) === Number(value);
-  }
-  if (setting.kind === "sizes") return parseSizes(text)?.join(",") === value.join(",");
-  return text === value;
-}
-
-/** The bounds an <input type=number> can state (an exclusive bound only for whole numbers). */
-function inputBounds(setting) {
-  const bounds = {};
-  const integer = setting.kind === "integer";
-  if (setting.minimum != null && (integer || !setting.exclusive_minimum)) {
-    bounds.min = setting.minimum + (setting.exclusive_minimum ? 1 : 0);
-  }
-  if (setting.maximum != null && (integer || !setting.exclusive_maximum)) {
-    bounds.max = setting.maximum - (setting.exclusive_maximum ? 1 : 0);
-  }
-  return bounds;
-}
 
 /** One setting's field: label, input or select, help for screen readers, error, explanation. */
 function buildField(setting) {
@@ -69,24 +36,7 @@ function buildField(setting) {
   box.dataset.kind = setting.kind;
   const label = element("label");
   label.htmlFor = id;
-  let input;
-  if (setting.kind === "choice") {
-    input = element("select");
-    input.append(...setting.choices.map((choice) => new Option(choice, choice)));
-  } else {
-    input = element("input");
-    input.autocomplete = "off";
-    input.spellcheck = false;
-    if (setting.kind === "sizes") {
-      input.type = "text";
-      input.inputMode = "numeric";
-    } else {
-      input.type = "number";
-      input.step = setting.kind === "integer" ? "1" : "any";
-      input.inputMode = setting.kind === "integer" ? "numeric" : "decimal";
-      for (const [name, value] of Object.entries(inputBounds(setting))) input[name] = String(value);
-    }
-  }
+  const input = buildInput(setting);
   input.id = id;
   input.dataset.field = setting.name;
   const help = element("p", "visually-hidden");
@@ -111,6 +61,9 @@ export class RunForm {
     for (const input of form.querySelectorAll("[data-field]")) this.fields[input.dataset.field] = input;
     this.startButton = form.querySelector("[data-start]");
     this.submitting = false;
+    this.mode = "run"; // or "race"
+    this.race = null; // the RaceForm, when race-form.js is wired in
+    this.errorOutlook = null; // the outlook when the form's error was shown: it clears when that changes
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -118,9 +71,44 @@ export class RunForm {
     this.fields.preset.addEventListener("change", () => this.applyPreset());
     form.addEventListener("input", (event) => this.onEdit(event.target));
     form.addEventListener("change", (event) => this.onEdit(event.target));
+    for (const button of form.querySelectorAll("[data-mode]")) {
+      button.addEventListener("click", () => this.setMode(button.dataset.mode));
+    }
     store.addEventListener("info", () => this.build());
-    for (const event of ["info", "reset", "run"]) store.addEventListener(event, () => this.renderBusy());
+    for (const event of ["info", "runs"]) store.addEventListener(event, () => this.renderOutlook());
     onLangChange(() => this.renderTexts());
+  }
+
+  /** One run, or a race of several. */
+  setMode(mode) {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.form.dataset.mode = mode;
+    for (const button of this.form.querySelectorAll("button[data-mode]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+    }
+    this.clearErrors();
+    this.race?.setShown(mode === "race");
+    this.onEdit(null);
+    this.renderTexts();
+  }
+
+  /** Settings a race varies: their fields are not shared, so they are hidden in race mode. */
+  get varied() {
+    return this.mode === "race" && this.race ? new Set(this.race.varied) : new Set();
+  }
+
+  /** Set one setting's field (a ready-made race's shared settings). */
+  setValue(name, value) {
+    const setting = byName(this.settings, name);
+    if (setting && this.fields[name]) this.fields[name].value = asText(setting, value);
+  }
+
+  /** Choose a preset and fill every field from it. */
+  setPreset(name) {
+    if (!byName(this.info?.presets, name)) return;
+    this.fields.preset.value = name;
+    this.applyPreset();
   }
 
   get info() {
@@ -157,6 +145,9 @@ export class RunForm {
     const preset = this.fields.preset;
     preset.replaceChildren(...info.presets.map(({ name }) => new Option(name, name)));
     preset.value = info.default_preset;
+    const pace = this.fields.pace;
+    pace.replaceChildren(...paceNames(info).map((name) => new Option(name, name)));
+    pace.value = "full";
     this.renderTexts();
     this.applyPreset();
   }
@@ -182,7 +173,10 @@ export class RunForm {
 
   onEdit(target) {
     if (target?.dataset?.field) this.showFieldError(target.dataset.field, "");
-    for (const setting of this.settings) this.parts.get(setting.name).box.hidden = !this.applies(setting);
+    const varied = this.varied;
+    for (const setting of this.settings) {
+      this.parts.get(setting.name).box.hidden = !this.applies(setting) || varied.has(setting.name);
+    }
     this.layout();
     const config = this.preset?.config;
     const modified =
@@ -194,6 +188,7 @@ export class RunForm {
       );
     this.form.querySelector("[data-preset-modified]").hidden = !modified;
     this.form.querySelector("[data-preset-hint]").textContent = presetHint(this.preset);
+    this.form.querySelector("[data-pace-hint]").textContent = paceExplanation(this.fields.pace.value);
     this.renderExplanations();
   }
 
@@ -231,10 +226,12 @@ export class RunForm {
       }
       if (setting.optional) part.input.placeholder = t("form.auto");
     }
+    for (const option of this.fields.pace.options) option.textContent = paceLabel(option.value);
+    this.form.querySelector("[data-form-title]").textContent = t(this.mode === "race" ? "form.titleRace" : "form.title");
     this.form.querySelector("[data-preset-hint]").textContent = presetHint(this.preset);
-    this.startButton.textContent = t(this.submitting ? "form.starting" : "form.start");
+    this.form.querySelector("[data-pace-hint]").textContent = paceExplanation(this.fields.pace.value);
     this.renderExplanations();
-    this.renderBusy();
+    this.renderOutlook();
   }
 
   /**
@@ -263,8 +260,36 @@ export class RunForm {
     }
   }
 
-  renderBusy() {
-    this.form.querySelector("[data-busy-note]").hidden = !this.store.isActive(this.store.run);
+  /** How many runs Start would create. */
+  get count() {
+    return this.mode === "race" && this.race ? this.race.count : 1;
+  }
+
+  /** What pressing Start would do, on the button and in the note beside it. */
+  renderOutlook() {
+    if (!this.info) return;
+    const race = this.mode === "race";
+    const outlook = this.store.startOutlook(this.count);
+    const key = JSON.stringify(outlook);
+    if (this.errorOutlook != null && key !== this.errorOutlook) this.clearFormError(); // things moved on
+    const position = { n: outlook.position, last: outlook.last };
+    let label;
+    if (this.submitting) label = t("form.starting");
+    else if (outlook.kind === "queued") label = t(race ? "form.queueRace" : "form.queue", position);
+    else label = t(race ? "form.startRace" : "form.start");
+    this.startButton.textContent = label;
+    this.startButton.dataset.outlook = outlook.kind;
+    const params = {
+      busy: outlook.training,
+      max: outlook.max,
+      queued: outlook.queued,
+      runs: this.count,
+      ...position,
+    };
+    const noteKey = outlook.kind === "queued" && outlook.last > outlook.position ? "outlook.queuedMany" : `outlook.${outlook.kind}`;
+    const note = this.form.querySelector("[data-start-note]");
+    note.textContent = outlook.kind === "unknown" ? "" : t(noteKey, params);
+    note.dataset.outlook = outlook.kind;
   }
 
   /** The request body, or null after marking the fields that cannot be read. */
@@ -272,28 +297,17 @@ export class RunForm {
     const body = { preset: this.fields.preset.value };
     const name = this.fields.name.value.trim();
     if (name) body.name = name;
+    const varied = this.varied;
     let ok = true;
     const fail = (setting, key) => {
       this.showFieldError(setting.name, t(key));
       ok = false;
     };
     for (const setting of this.settings) {
-      if (!this.applies(setting)) continue; // no effect with the other settings as they are
-      const text = this.fields[setting.name].value.trim();
-      if (setting.kind === "choice") {
-        body[setting.name] = text;
-      } else if (setting.kind === "sizes") {
-        const sizes = parseSizes(text);
-        if (sizes) body[setting.name] = sizes;
-        else fail(setting, "error.sizes");
-      } else if (text === "" && setting.optional) {
-        // not given: chosen by the server
-      } else {
-        const value = Number(text);
-        if (text === "" || !Number.isFinite(value)) fail(setting, "error.number");
-        else if (setting.kind === "integer" && !Number.isInteger(value)) fail(setting, "error.integer");
-        else body[setting.name] = value;
-      }
+      if (!this.applies(setting) || varied.has(setting.name)) continue; // no effect, or per run
+      const read = readValue(setting, this.fields[setting.name].value);
+      if (read.error) fail(setting, read.error);
+      else if (!read.empty) body[setting.name] = read.value; // empty: chosen by the server
     }
     return ok ? body : null;
   }
@@ -302,21 +316,27 @@ export class RunForm {
     if (this.submitting || !this.info) return;
     this.clearErrors();
     const body = this.read();
-    if (!body) {
+    const race = this.mode === "race" && this.race ? this.race.read(body) : null;
+    if (!body || (this.mode === "race" && !race)) {
       this.focusFirstError();
       return;
     }
     this.submitting = true;
-    this.startButton.disabled = true;
     this.renderTexts();
+    const pace = this.fields.pace.value;
     try {
-      const summary = await api.start(body);
-      this.store.applyStatus(summary);
+      if (race) {
+        await this.race.start(race, pace);
+      } else {
+        const askedAt = performance.now();
+        const summary = await api.start({ ...body, pace });
+        this.store.applyStatus(summary, askedAt);
+        this.store.follow(summary.id);
+      }
     } catch (error) {
       this.showApiError(error);
     } finally {
       this.submitting = false;
-      this.startButton.disabled = false;
       this.renderTexts();
     }
   }
@@ -333,9 +353,15 @@ export class RunForm {
       this.focusFirstError();
       return;
     }
+    if (this.race?.showApiError(error)) {
+      this.focusFirstError();
+      return;
+    }
     const message = this.form.querySelector("[data-form-error]");
     message.textContent = describeError(error);
     message.hidden = false;
+    message.dataset.code = error?.code ?? "";
+    this.errorOutlook = JSON.stringify(this.store.startOutlook(this.count));
   }
 
   showFieldError(name, text) {
@@ -355,9 +381,16 @@ export class RunForm {
 
   clearErrors() {
     for (const name of Object.keys(this.fields)) this.showFieldError(name, "");
+    this.race?.clearErrors();
+    this.clearFormError();
+  }
+
+  clearFormError() {
     const message = this.form.querySelector("[data-form-error]");
     message.textContent = "";
     message.hidden = true;
+    message.dataset.code = "";
+    this.errorOutlook = null;
   }
 
   focusFirstError() {

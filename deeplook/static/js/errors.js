@@ -1,13 +1,20 @@
 // API errors as sentences for the person using the page.
 
-import { lang, t } from "./i18n.js";
+import { integer } from "./format.js";
+import { has, lang, t } from "./i18n.js";
+import { statusLabel } from "./words.js";
 
-/** One line for a failed call: the server's own words, or ours for the cases it cannot explain. */
+/**
+ * One line for a failed call: ours for its `code` (`error.<code>`, filled with its params) when we
+ * have it, else the server's own English words, or ours for the cases it cannot explain.
+ */
 export function describeError(error) {
   const status = error?.status;
   if (status === 0) return t("error.network");
   if (status === 401) return t("token.needed");
   if (status === 403) return t("token.wrong");
+  const code = error?.code;
+  if (code && has(`error.${code}`)) return t(`error.${code}`, errorParams(error));
   if (typeof error?.detail === "string" && error.detail) return error.detail;
   if (Array.isArray(error?.detail) && error.detail.length) return String(error.detail[0].msg ?? "");
   return t("error.server", { status: status ?? "?" });
@@ -23,4 +30,15 @@ export function fieldMessage({ msg, type }) {
     return t(`val.${type}`, { n: number });
   }
   return msg;
+}
+
+/** An error's params as its template quotes them: statuses in words, numbers formatted. */
+function errorParams(error) {
+  const params = {};
+  for (const [name, value] of Object.entries(error.params ?? {})) {
+    if (name === "status") params[name] = statusLabel(String(value));
+    else params[name] = typeof value === "number" ? integer(value) : String(value);
+  }
+  if (error.retryAfter != null) params.retry = integer(error.retryAfter);
+  return params;
 }

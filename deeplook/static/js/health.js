@@ -25,6 +25,7 @@ export class HealthView {
     this.series = null; // the last HealthSeries
     this.report = null; // the last InspectOut
     this.kind = "saturated"; // the measure the flat chart shows: the activation's health kind
+    this.peer = null; // the HealthView of a run shown beside this one: the charts share their scales
     const chart = (name, measureName, options) =>
       new Plot(this.find(`chart='${name}'`), {
         options: (colors) => this.options(colors, measureName, options),
@@ -32,8 +33,9 @@ export class HealthView {
         emptyKey: "inside.noHealth",
       });
     this.ratio = chart("update-ratio", "update_ratio", { log: true, rule: true });
-    this.flat = chart("flat", "flat", { yFormat: formats.percent, share: true });
-    this.rms = chart("weight-rms", "weight_rms", {});
+    const top = (measureName) => () => this.peer?.largest(measureName, this.kind) ?? null;
+    this.flat = chart("flat", "flat", { yFormat: formats.percent, share: true, yTop: top("flat") });
+    this.rms = chart("weight-rms", "weight_rms", { yTop: top("weight_rms") });
     dark.addEventListener("change", () => this.drawHistograms());
     onLangChange(() => {
       this.drawHistograms();
@@ -52,13 +54,32 @@ export class HealthView {
     return measureName === "flat" ? names.slice(0, -1) : names;
   }
 
-  options(colors, measureName, { log = false, rule = false, share = false, yFormat = log ? formats.log : measure }) {
+  /** Two views whose charts share their vertical scales (runs side by side). */
+  pair(other) {
+    this.peer = other;
+    other.peer = this;
+  }
+
+  /** The largest value a measure reaches in this view's series (null: none shown, or another measure). */
+  largest(measureName, kind) {
+    if (!this.series || (measureName === "flat" && kind !== this.kind)) return null;
+    const key = measureName === "flat" ? this.kind : measureName;
+    let most = null;
+    for (const name of this.layers(measureName)) {
+      for (const value of this.series.layers[name][key]) {
+        if (Number.isFinite(value) && (most == null || value > most)) most = value;
+      }
+    }
+    return most;
+  }
+
+  options(colors, measureName, { log = false, rule = false, share = false, yTop = null, yFormat = log ? formats.log : measure }) {
     const palette = layerColors(colors);
     const series = this.layers(measureName).map((name, i) =>
       epochLine(name, palette[i % palette.length], log ? measure : yFormat),
     );
     if (rule) series.push(line(t("inside.ruleOfThumb"), colors.text, { dash: [4, 4], width: 1 }));
-    return baseOptions(colors, series, { xLabel: t("axis.epoch"), yFormat, log, share, wholeX: true });
+    return baseOptions(colors, series, { xLabel: t("axis.epoch"), yFormat, log, share, yTop, wholeX: true });
   }
 
   columns(measureName) {
@@ -80,6 +101,13 @@ export class HealthView {
     this.report = null;
     for (const plot of [this.ratio, this.flat, this.rms]) plot.rebuild();
     this.drawHistograms();
+    this.peer?.rescale();
+  }
+
+  /** The peer's values changed: the shared scales may have. */
+  rescale() {
+    this.flat.invalidate();
+    this.rms.invalidate();
   }
 
   showSeries(series) {
@@ -90,6 +118,7 @@ export class HealthView {
       if (changed) plot.rebuild(); // new layers: new series
       else plot.invalidate();
     }
+    this.peer?.rescale();
   }
 
   /** The chosen epoch's histograms. */

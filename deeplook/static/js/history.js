@@ -1,5 +1,6 @@
 // Past runs: the list with settings, status and final test accuracy; open one, tick two to compare,
-// download a run's metrics as CSV, delete finished runs.
+// download a run's metrics as CSV, delete finished runs. The list follows the store (every status
+// and epoch the socket tells); the opened runs are subscribed to, so their curves grow as they train.
 
 import { api } from "./api.js";
 import { element } from "./dom.js";
@@ -8,7 +9,7 @@ import { configSummary, dateTime, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { datasetLabel, reasonText, statusLabel } from "./words.js";
 
-const REFRESH_DELAY = 300; // ms: status and epoch messages come in bursts
+const RENDER_DELAY = 300; // ms: status and epoch messages come in bursts
 const CONFIRM_FOR = 4000; // ms a delete button waits for its second click
 
 export class History {
@@ -21,25 +22,29 @@ export class History {
     this.chosen = false; // until the person chooses, the newest run is shown
     this.timer = 0;
     this.confirming = null; // the run id whose delete button asks for confirmation
-    for (const event of ["reset", "run", "epoch"]) store.addEventListener(event, () => this.refreshSoon());
     store.addEventListener("info", () => this.render());
-    store.addEventListener("runs", () => {
-      if (!this.chosen) this.select(store.runs.slice(0, 1).map((run) => run.id), false);
-      else this.render();
+    store.addEventListener("runs", () => this.renderSoon());
+    store.addEventListener("connection", () => {
+      if (store.connection.state === "live") this.refresh(); // what finished while the page was away
     });
     onLangChange(() => this.render());
     this.list.addEventListener("click", (event) => this.onClick(event));
     this.list.addEventListener("change", (event) => this.onToggle(event));
   }
 
-  refreshSoon() {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh(), REFRESH_DELAY);
+  renderSoon() {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = 0;
+      if (!this.chosen) this.select(this.store.runs.slice(0, 1).map((run) => run.id), false);
+      else this.render();
+    }, RENDER_DELAY);
   }
 
   async refresh() {
+    const askedAt = performance.now();
     try {
-      this.store.setRuns(await api.runs());
+      this.store.setRuns(await api.runs(), askedAt);
       this.showError("");
     } catch (error) {
       this.showError(describeError(error));

@@ -17,11 +17,12 @@ export class InsideState extends EventTarget {
     super();
     this.info = null;
     this.run = null; // the summary of the run shown
-    this.live = false; // it is the run the page follows, so its summary is current
+    this.live = false; // it is active, so the stream keeps its summary current
     this.series = null; // its HealthSeries
     this.epochs = []; // epochs with a report
     this.epoch = null; // the epoch chosen
     this.latest = true; // the choice follows new epochs
+    this.aimed = null; // an epoch asked for from outside (a run shown beside another): the nearest held
     this.generation = 0;
     this.problem = null; // {key} or {text}
     this.stale = false; // a view could not show the epoch chosen: ask again with the next series
@@ -85,10 +86,28 @@ export class InsideState extends EventTarget {
     this.series = series;
     this.epochs = series.epochs;
     this.problem = null;
-    const epoch = this.latest || !this.epochs.includes(this.epoch) ? (this.epochs.at(-1) ?? null) : this.epoch;
+    const epoch = this.pick();
     this.emit("series");
     this.emit("problem");
     if (epoch !== this.epoch || this.stale) this.show(epoch);
+  }
+
+  /** The epoch to show of those held: the latest, the one aimed at (or the last before it), the one chosen. */
+  pick() {
+    if (this.latest) return this.epochs.at(-1) ?? null;
+    if (this.aimed != null) {
+      const before = this.epochs.filter((epoch) => epoch <= this.aimed);
+      return before.at(-1) ?? this.epochs[0] ?? null;
+    }
+    return this.epochs.includes(this.epoch) ? this.epoch : (this.epochs.at(-1) ?? null);
+  }
+
+  /** Show the epoch of another run (null: follow the latest), or the nearest before it that this run has. */
+  aim(epoch) {
+    this.aimed = epoch;
+    this.latest = epoch == null;
+    const next = this.pick();
+    if (next !== this.epoch) this.show(next);
   }
 
   /** The person picked an epoch (an index into `epochs`). */

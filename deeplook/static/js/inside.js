@@ -1,7 +1,8 @@
 // The Look inside tab: one run (the followed one, or one picked) at one epoch (a slider over the
 // epochs with a report; the latest by default, following new ones live). It owns the choice and the
 // run's epoch list, kept in an InsideState; the weight images, layer health, one digit and the
-// confusion matrix are views of that state, each loading and drawing its own part.
+// confusion matrix are views of that state, each loading and drawing its own part. A second run
+// can be put beside it (another run of its race, say): its weights and layer health at the same epoch.
 
 import { api } from "./api.js";
 import { ConfusionView } from "./confusion-view.js";
@@ -9,7 +10,8 @@ import { DigitView } from "./digit.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
 import { HealthView } from "./health.js";
-import { onLangChange, t } from "./i18n.js";
+import { apply, onLangChange, t } from "./i18n.js";
+import { SecondLens, copyCards } from "./inside-lens.js";
 import { InsideState } from "./inside-state.js";
 import { WeightsView } from "./weights-view.js";
 import { datasetLabel, runLine, runTitle, statusLabel } from "./words.js";
@@ -21,13 +23,25 @@ export class Inside {
     this.store = store;
     this.find = (name) => root.querySelector(`[data-${name}]`);
     this.pick = ""; // a run id chosen in the list; "" follows the store's run
+    this.secondPick = ""; // the run shown beside it, if any
     this.loaded = false; // the shown run's epochs were asked for
+    // copies of the weights and health cards for a second run, made before any view draws in them;
+    // they join the page (and get their views) when a second run is first picked
+    this.lensCards = document.createDocumentFragment();
+    copyCards([this.find("weights-card"), this.find("health-card")], this.lensCards, "second");
+    this.second = null; // the SecondLens
     const state = new InsideState();
     this.state = state;
     new WeightsView(root, state);
-    new HealthView(root, state);
+    this.health = new HealthView(root, state);
     new DigitView(root, state, drawing);
     new ConfusionView(root, state);
+    this.secondChoice = this.find("inside-second-run");
+    this.secondChoice.addEventListener("change", () => {
+      this.secondPick = this.secondChoice.value;
+      this.sync();
+    });
+    for (const type of ["epoch", "series"]) state.addEventListener(type, () => this.syncSecond());
 
     this.choice = this.find("inside-run");
     this.choice.addEventListener("change", () => {
@@ -41,8 +55,8 @@ export class Inside {
       this.sync();
     });
     for (const type of ["reset", "run", "runs"]) store.addEventListener(type, () => this.sync());
-    store.addEventListener("epoch", () => {
-      if (store.run?.id === state.runId) this.onNewEpoch();
+    store.addEventListener("run-epoch", (event) => {
+      if (event.detail.id === state.runId) this.onNewEpoch();
     });
     for (const type of ["run", "summary", "series", "epoch", "problem"]) {
       state.addEventListener(type, () => this.render());
@@ -57,13 +71,12 @@ export class Inside {
   setVisible(visible) {
     this.state.setVisible(visible);
     if (visible) this.sync();
+    else this.syncSecond();
   }
 
-  /** The summary of the run to show: the picked one, else the store's (active or latest) run. */
+  /** The summary of the run to show: the picked one, else the followed one. */
   chosenRun() {
-    if (!this.pick) return this.store.run;
-    const live = this.store.run?.id === this.pick ? this.store.run : null;
-    return live ?? this.store.runs.find((run) => run.id === this.pick) ?? null;
+    return this.pick ? this.store.summary(this.pick) : this.store.run;
   }
 
   sync() {
@@ -71,8 +84,52 @@ export class Inside {
     const run = this.chosenRun();
     const state = this.state;
     if ((run?.id ?? null) !== state.runId) this.loaded = false;
-    state.showRun(run, run != null && this.store.run?.id === run.id);
+    state.showRun(run, this.store.isActive(run)); // the stream keeps an active run's summary current
     if (state.visible && !this.loaded && run && !this.waiting(run)) this.load();
+    this.syncSecond();
+  }
+
+  /** The second run's cards and views, the first time one is picked. */
+  lens() {
+    if (this.second) return this.second;
+    const host = this.find("inside-lens");
+    host.append(this.lensCards);
+    apply(host); // their words in the current language
+    const second = new SecondLens(host, this.store);
+    second.state.setInfo(this.store.info);
+    this.health.pair(second.health); // side by side, the health charts share their scales
+    for (const type of ["run", "epoch", "problem", "series"]) {
+      second.state.addEventListener(type, () => this.renderLabels());
+    }
+    this.second = second;
+    return second;
+  }
+
+  /** The run beside the first, at the first's epoch (the latest while the first follows the latest). */
+  syncSecond() {
+    const state = this.state;
+    let run = this.secondPick ? this.store.summary(this.secondPick) : null;
+    if (run && (run.id === state.runId || this.waiting(run))) run = null;
+    if (run == null && !this.second) return;
+    this.lens().show(run, state.latest ? null : state.epoch, state.visible);
+    this.root.toggleAttribute("data-side-by-side", run != null);
+    this.renderLabels();
+  }
+
+  /** In side-by-side mode, each card says whose it is (in the run's colour). */
+  renderLabels() {
+    const pairs = [[this.state, this.root.querySelectorAll(".inside-col [data-lens-label]")]];
+    if (this.second) pairs.push([this.second.state, this.find("inside-lens").querySelectorAll("[data-lens-label]")]);
+    const shown = this.root.hasAttribute("data-side-by-side");
+    for (const [state, labels] of pairs) {
+      const run = state.run;
+      const epoch = state.epoch == null ? "" : t("inside.lensEpoch", { epoch: integer(state.epoch) });
+      const problem = state.problem ? (state.problem.key ? t(state.problem.key) : describeError(state.problem.error)) : "";
+      for (const label of labels) {
+        label.hidden = !shown || run == null;
+        label.textContent = run ? [runLine(run), epoch, problem].filter(Boolean).join(" · ") : "";
+      }
+    }
   }
 
   /** A run that has not begun training yet (queued, loading its data) has nothing to look at. */
@@ -86,14 +143,27 @@ export class Inside {
     for (const run of this.store.runs) {
       options.push(new Option(runLine(run, datasetLabel(info, run.dataset)), run.id));
     }
-    const same =
-      options.length === this.choice.options.length &&
-      options.every((option, i) => option.text === this.choice.options[i].text);
-    if (!same) this.choice.replaceChildren(...options);
+    fill(this.choice, options);
     if (this.pick && !this.store.runs.some((run) => run.id === this.pick) && this.store.runs.length) {
       this.pick = ""; // deleted
     }
     this.choice.value = this.pick;
+    this.fillSecondChoices();
+  }
+
+  /** Runs to put beside the first: the other runs of its race first, then every other run. */
+  fillSecondChoices() {
+    const info = this.store.info;
+    const first = this.chosenRun();
+    const others = this.store.runs.filter((run) => run.id !== first?.id);
+    const race = first?.race_id ? others.filter((run) => run.race_id === first.race_id) : [];
+    const rest = others.filter((run) => !race.includes(run));
+    const options = [new Option(t("inside.secondNone"), "")];
+    for (const run of race) options.push(new Option(t("inside.sameRace", { run: runLine(run) }), run.id));
+    for (const run of rest) options.push(new Option(runLine(run, datasetLabel(info, run.dataset)), run.id));
+    fill(this.secondChoice, options);
+    if (this.secondPick && !options.some((option) => option.value === this.secondPick)) this.secondPick = "";
+    this.secondChoice.value = this.secondPick;
   }
 
   /** The run's epochs and layer health; the state then tells the views which epoch to show. */
@@ -124,6 +194,7 @@ export class Inside {
   render() {
     const state = this.state;
     const run = state.run;
+    this.renderLabels();
     const info = this.store.info;
     this.root.dataset.run = run?.id ?? "";
     this.root.dataset.epoch = state.epoch == null ? "" : String(state.epoch);
@@ -153,4 +224,12 @@ export class Inside {
     message.textContent = text;
     message.hidden = !text;
   }
+}
+
+/** Replace a select's options unless they read the same already (keeps an open list open). */
+function fill(select, options) {
+  const same =
+    options.length === select.options.length &&
+    options.every((option, i) => option.text === select.options[i].text && option.value === select.options[i].value);
+  if (!same) select.replaceChildren(...options);
 }

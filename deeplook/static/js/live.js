@@ -1,8 +1,8 @@
-// The charts of the run being followed: loss per step (raw and smoothed, optionally on a log scale)
-// and accuracy and loss per epoch.
+// The charts of the run being followed: loss per step (raw and smoothed, optionally on a log scale,
+// with a labelled vertical line where the learning rate was changed) and accuracy and loss per epoch.
 
-import { Plot, baseOptions, epochLine, formats, line } from "./charts.js";
-import { integer, measure } from "./format.js";
+import { Plot, baseOptions, epochLine, formats, line, markerHooks } from "./charts.js";
+import { integer, measure, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { datasetOf } from "./registry.js";
 import { MinMaxIndex, newSmoothState, pick, smooth } from "./series.js";
@@ -55,8 +55,8 @@ export class LossChart {
     this.emaKey = "";
     this.buckets = new MinMaxIndex();
     this.plot = new Plot(root.querySelector("[data-chart='loss']"), {
-      options: (colors) =>
-        baseOptions(
+      options: (colors) => ({
+        ...baseOptions(
           colors,
           [
             line(t("series.batch"), colors.raw, { width: 1 }),
@@ -69,6 +69,8 @@ export class LossChart {
             wholeX: true,
           },
         ),
+        hooks: markerHooks(() => this.markers(), colors.marker),
+      }),
       data: (width) => this.columns(width),
     });
     this.showSmoothing();
@@ -88,7 +90,12 @@ export class LossChart {
       remember(LOG_KEY, this.log);
       this.plot.rebuild();
     });
-    for (const event of ["reset", "steps"]) store.addEventListener(event, () => this.plot.invalidate());
+    for (const event of ["reset", "steps", "change"]) store.addEventListener(event, () => this.plot.invalidate());
+  }
+
+  /** The learning-rate changes of the run, as the chart's vertical lines. */
+  markers() {
+    return this.store.lrChanges.map(({ step, lr }) => ({ x: step, label: t("chart.lrMarker", { lr: settingText(lr) }) }));
   }
 
   showSmoothing() {
@@ -116,6 +123,7 @@ export class LossChart {
     const host = this.plot.host; // what the chart holds, for tests and curious readers
     host.dataset.firstStep = n ? String(series.step[0]) : "0";
     host.dataset.lastStep = String(series.lastStep);
+    host.dataset.markers = this.store.lrChanges.map(({ step, lr }) => `${step}:${lr}`).join(" ");
     if (n === 0) return null;
     const ema = this.smoothed();
     const indices = this.buckets.indices(series.loss, n, Math.max(100, Math.round(width)), series.version);

@@ -10,7 +10,10 @@ import { apply } from "./i18n.js";
 import { Inside } from "./inside.js";
 import { EpochCharts, LossChart } from "./live.js";
 import { Predictor } from "./predict.js";
+import { RaceForm } from "./race-form.js";
+import { RaceView } from "./race.js";
 import { RunBar } from "./runbar.js";
+import { RunSwitch } from "./runswitch.js";
 import { LiveSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { Tabs } from "./tabs.js";
@@ -26,7 +29,10 @@ languageSwitch($("[data-language]"));
 new TokenBar($("[data-token-bar]"), store);
 
 const form = new RunForm($("[data-run-form]"), store);
+new RaceForm($("[data-race-part]"), form, store);
+new RunSwitch($("[data-run-switch]"), store);
 new RunBar($("[data-run-bar]"), store);
+new RaceView($("[data-race]"), store);
 new LossChart($("[data-loss-card]"), store);
 new EpochCharts($("[data-panel='train']"), store);
 

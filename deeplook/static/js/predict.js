@@ -35,8 +35,8 @@ export class Predictor {
     this.choice.addEventListener("change", () => this.now());
     store.addEventListener("runs", () => this.fillChoices());
     store.addEventListener("info", () => this.render());
-    store.addEventListener("epoch", () => {
-      if (!this.choice.value) this.now(); // the current model just got better: ask again
+    store.addEventListener("run-epoch", () => {
+      if (!this.choice.value) this.now(); // the current model may just have got better: ask again
     });
     onLangChange(() => {
       this.fillChoices();

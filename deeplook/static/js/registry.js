@@ -81,3 +81,17 @@ export function applies(settings, setting, valueOf) {
   const otherSetting = byName(settings, other);
   return otherSetting != null && values.includes(valueOf(otherSetting));
 }
+
+/**
+ * The paces a run can train at: info.paces when the server lists them, else the API's enum of
+ * `pace` (RunCreate, RunChange): as fast as it trains, about 20 s an epoch, one step per request.
+ */
+export function paceNames(info) {
+  return info?.paces?.map((pace) => pace.name ?? pace) ?? ["full", "watchable", "step"];
+}
+
+/** The settings a race may vary: every one but those its runs must share (info.race_shared). */
+export function raceVariable(info) {
+  const shared = new Set(info?.race_shared ?? []);
+  return (info?.settings ?? []).filter((setting) => !shared.has(setting.name));
+}

@@ -1,11 +1,13 @@
-// The followed run at a glance: status, epoch x of N, step, samples/s, time left, and the buttons
-// that pause, resume and stop it.
+// The followed run at a glance: status (and queue position), epoch x of N, step, samples/s, time
+// left; the buttons that pause, resume and stop it; and, while it is active, its learning rate and
+// pace, changed between two steps (PATCH /api/runs/{id}), with a "one step" button at the step pace.
 
-import { api } from "./api.js";
-import { describeError } from "./errors.js";
-import { duration, integer, percent } from "./format.js";
+import { ApiError, api } from "./api.js";
+import { describeError, fieldMessage } from "./errors.js";
+import { duration, integer, percent, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
-import { datasetLabel, reasonText, runTitle, statusLabel } from "./words.js";
+import { byName, paceNames } from "./registry.js";
+import { datasetLabel, paceExplanation, paceLabel, reasonText, runTitle, statusLabel } from "./words.js";
 
 const RATE_WINDOW = 5000; // ms of step arrivals the speed is measured over
 
@@ -17,18 +19,39 @@ export class RunBar {
     this.arrivals = []; // [time, step] of recent step messages
     this.frame = 0;
     this.busy = false;
-    this.find("pause").addEventListener("click", () => this.control("pause"));
-    this.find("resume").addEventListener("click", () => this.control("resume"));
-    this.find("stop").addEventListener("click", () => this.control("stop"));
+    this.lrFor = null; // the run whose learning rate the field shows (it is not overwritten while edited)
+    this.note = null; // {key, params} of the last change made from here
+    const buttons = { pause: "pause", resume: "resume", stop: "stop", step: "one-step" };
+    this.button = (action) => this.find(buttons[action]);
+    for (const action of Object.keys(buttons)) {
+      this.button(action).addEventListener("click", () => this.control(action));
+    }
+    this.find("lr-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.applyLearningRate();
+    });
+    this.find("lr").addEventListener("input", () => this.showError(""));
+    this.find("pace").addEventListener("change", () => this.setPace(this.find("pace").value));
     store.addEventListener("reset", () => {
       this.arrivals = [];
       this.showError("");
       this.invalidate();
     });
+    store.addEventListener("follow", () => {
+      this.lrFor = null;
+      this.note = null;
+    });
     store.addEventListener("steps", () => {
       this.arrivals.push([performance.now(), store.steps.lastStep]);
       this.invalidate();
     });
+    store.addEventListener("change", (event) => {
+      const { step, lr } = event.detail.change;
+      this.note = { key: "run.lrChanged", params: { lr: settingText(lr), step: integer(step) } };
+      this.lrFor = null; // show the learning rate now in force
+      this.invalidate();
+    });
+    store.addEventListener("info", () => this.buildPaces());
     for (const event of ["info", "run", "epoch", "progress"]) store.addEventListener(event, () => this.invalidate());
     onLangChange(() => this.render());
     this.render();
@@ -42,27 +65,94 @@ export class RunBar {
     });
   }
 
+  buildPaces() {
+    const select = this.find("pace");
+    select.replaceChildren(...paceNames(this.store.info).map((name) => new Option(paceLabel(name), name)));
+    const lr = byName(this.store.info?.settings, "lr");
+    const input = this.find("lr");
+    if (lr?.maximum != null) input.max = String(lr.maximum);
+    this.invalidate();
+  }
+
+  /** Pause, resume, stop or one step; focus moves on when the pressed button goes away. */
   async control(action) {
     const run = this.store.run;
     if (!run || this.busy) return;
+    const pressed = this.button(action);
+    await this.call(() => api[action](run.id));
+    if (pressed.hidden || !this.root.contains(document.activeElement)) this.focusNext(action);
+  }
+
+  /** After a button went away: the one that undoes it, else the next that is shown, else the bar. */
+  focusNext(action) {
+    const next = { pause: ["resume", "stop"], resume: ["pause", "stop"], stop: ["resume"], step: ["step", "resume"] };
+    for (const name of next[action] ?? []) {
+      const button = this.button(name);
+      if (!button.hidden) {
+        button.focus();
+        return;
+      }
+    }
+    this.root.focus();
+  }
+
+  /** A call that answers with the run's summary; its error is shown in the bar. */
+  async call(request) {
     this.busy = true;
     this.showError("");
     this.render();
     try {
-      const summary = await api[action](run.id);
-      this.store.applyStatus(summary);
+      const askedAt = performance.now();
+      const summary = await request();
+      if (summary) this.store.applyStatus(summary, askedAt);
+      return summary;
     } catch (error) {
-      this.showError(describeError(error));
+      this.showError(describeError(error), error);
+      return null;
     } finally {
       this.busy = false;
       this.render();
     }
   }
 
-  showError(text) {
+  async applyLearningRate() {
+    const run = this.store.run;
+    if (!run || this.busy) return;
+    const input = this.find("lr");
+    const value = Number(input.value);
+    if (input.value.trim() === "" || !Number.isFinite(value)) {
+      this.showError(t("error.number"), null, true);
+      input.focus();
+      return;
+    }
+    const summary = await this.call(() => api.change(run.id, { lr: value }));
+    if (summary) {
+      this.lrFor = run.id; // keep what was typed until the change comes back with its step
+      this.note = { key: "run.lrAsked", params: { lr: settingText(value) } };
+      this.render();
+    }
+  }
+
+  /** A new pace; leaving the step pace also resumes the run it left paused. */
+  async setPace(pace) {
+    const run = this.store.run;
+    if (!run || this.busy || pace === run.pace) return;
+    const leavingSteps = run.pace === "step" && pace !== "step";
+    const summary = await this.call(() => api.change(run.id, { pace }));
+    if (summary && leavingSteps && summary.status === "paused") await this.call(() => api.resume(run.id));
+    this.note = null;
+    this.render();
+  }
+
+  showError(text, error = null, forLearningRate = false) {
     const element = this.find("error");
-    element.textContent = text;
-    element.hidden = !text;
+    const fields = error instanceof ApiError ? error.fields : {};
+    const lr = fields.lr?.map(fieldMessage).join(" ");
+    element.textContent = lr || text;
+    element.hidden = !element.textContent;
+    const input = this.find("lr");
+    if (lr || forLearningRate) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
   }
 
   /** Steps per second over the last few seconds of arrivals, or null when unknown. */
@@ -75,10 +165,17 @@ export class RunBar {
     return t1 > t0 && s1 > s0 ? ((s1 - s0) * 1000) / (t1 - t0) : null;
   }
 
+  /** The learning rate in force: the last change's, else the configured one. */
+  learningRate(run) {
+    return this.store.lrChanges.at(-1)?.lr ?? run.config.optimizer.lr;
+  }
+
   render() {
     const { run, steps, progress } = this.store;
     const has = run != null;
     this.root.dataset.status = has ? run.status : "none";
+    this.root.dataset.followed = has ? run.id : "";
+    this.root.dataset.pace = has ? run.pace : "";
     this.find("none").hidden = has;
     this.find("details").hidden = !has;
     this.renderButtons(run);
@@ -88,6 +185,8 @@ export class RunBar {
     const status = this.find("status");
     status.textContent = statusLabel(run.status);
     status.dataset.state = run.status;
+    this.find("queue").textContent =
+      run.status === "queued" && run.queue_position != null ? t("run.queue", { n: integer(run.queue_position) }) : "";
     const totalSteps = run.steps_per_epoch * run.epochs_total;
     const step = Math.max(steps.lastStep, run.steps_done);
     const epoch = steps.length ? steps.epoch[steps.length - 1] : Math.max(run.epochs_done, 1);
@@ -117,6 +216,27 @@ export class RunBar {
     reason.textContent = reasonText(run);
     reason.hidden = !reason.textContent;
     reason.dataset.code = run.reason_code ?? "";
+    this.renderTune(run);
+  }
+
+  /** The learning rate and pace of an active run. */
+  renderTune(run) {
+    const active = this.store.isActive(run);
+    this.find("tune").hidden = !active;
+    if (!active) return;
+    const input = this.find("lr");
+    if (this.lrFor !== run.id && document.activeElement !== input) {
+      input.value = settingText(this.learningRate(run));
+      this.lrFor = run.id;
+    }
+    input.dataset.current = String(this.learningRate(run));
+    const select = this.find("pace");
+    for (const option of select.options) option.textContent = paceLabel(option.value);
+    if (document.activeElement !== select || !this.busy) select.value = run.pace;
+    const stepButton = this.find("one-step");
+    stepButton.hidden = run.pace !== "step" || run.status === "queued";
+    const note = this.find("tune-note");
+    note.textContent = this.note ? t(this.note.key, this.note.params) : paceExplanation(run.pace);
   }
 
   renderButtons(run) {
@@ -124,9 +244,12 @@ export class RunBar {
     const pause = this.find("pause");
     const resume = this.find("resume");
     const stop = this.find("stop");
-    pause.hidden = !active || run.status === "paused";
+    pause.hidden = !active || run.status === "paused" || run.status === "queued";
     resume.hidden = !this.store.canResume(run);
     stop.hidden = !active;
-    for (const button of [pause, resume, stop]) button.disabled = this.busy;
+    // not `disabled`: a disabled button loses the focus, and the keyboard user with it
+    for (const button of [pause, resume, stop, this.find("one-step"), this.find("lr-apply")]) {
+      button.setAttribute("aria-disabled", String(this.busy));
+    }
   }
 }

@@ -9,6 +9,8 @@ const FIRST_CAPACITY = 1024;
  */
 export const FULL_HISTORY_STEPS = 250_000;
 
+let versions = 0; // every series' versions are distinct, so a cache keyed by one never matches another
+
 function grow(array, capacity) {
   const bigger = new Float64Array(capacity);
   bigger.set(array.subarray(0, Math.min(array.length, capacity)));
@@ -29,7 +31,7 @@ export class StepSeries {
     this.epoch = new Float64Array(capacity);
     this.loss = new Float64Array(capacity);
     this.length = 0;
-    this.version = (this.version ?? 0) + 1; // bumped whenever held points change other than by appending
+    this.version = ++versions; // changes whenever held points change other than by appending
     if (columns) this.append(columns);
   }
 
@@ -64,7 +66,7 @@ export class StepSeries {
     while (n > 0 && this.step[n - 1] > lastStep) n -= 1;
     if (n !== this.length) {
       this.length = n;
-      this.version += 1;
+      this.version = ++versions;
     }
   }
 }
@@ -93,6 +95,33 @@ export function smooth(values, out, from, to, smoothing, state) {
 
 export function newSmoothState() {
   return { num: 0, den: 0 };
+}
+
+/** The moving average of one StepSeries' losses, kept current: each call averages only the new steps. */
+export class RunningAverage {
+  constructor(smoothing) {
+    this.smoothing = smoothing;
+    this.version = -1;
+    this.done = 0;
+    this.values = new Float64Array(0);
+    this.state = newSmoothState();
+  }
+
+  of(series) {
+    if (series.version !== this.version) {
+      this.version = series.version;
+      this.done = 0;
+      this.state = newSmoothState();
+    }
+    if (this.values.length < series.length) {
+      const bigger = new Float64Array(series.step.length);
+      bigger.set(this.values.subarray(0, this.done));
+      this.values = bigger;
+    }
+    smooth(series.loss, this.values, this.done, series.length, this.smoothing, this.state);
+    this.done = series.length;
+    return this.values;
+  }
 }
 
 /**

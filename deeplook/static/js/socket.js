@@ -1,5 +1,8 @@
-// The live stream: connect to /ws, feed the store, and reconnect with backoff. Each (re)connection
-// starts with the server's snapshot, so a reconnected page holds the whole history again.
+// The live stream: connect to /ws, feed the store, and reconnect with backoff. One socket carries
+// every run: the server follows the active ones for us, and the runs views want besides (History's
+// opened runs, a race's, the followed one) are subscribed to by id. Each (re)connection starts with
+// the server's snapshots, and the wanted runs are subscribed to again, so a reconnected page holds
+// every history again.
 
 import { api } from "./api.js";
 import { FULL_HISTORY_STEPS } from "./series.js";
@@ -20,6 +23,10 @@ export class LiveSocket {
     this.pingTimer = 0;
     this.pongTimer = 0;
     this.stopped = false;
+    this.synced = false; // the first frame of this connection (its snapshots) has been applied
+    this.subscribed = new Set(); // ids subscribed to on this connection, or snapshotted on connect
+    store.addEventListener("wanted", () => this.syncWanted());
+    store.addEventListener("run-status", (event) => this.onStatus(event.detail.id));
   }
 
   start() {
@@ -62,6 +69,8 @@ export class LiveSocket {
       return;
     }
     this.socket = socket;
+    this.synced = false;
+    this.subscribed = new Set();
     socket.addEventListener("message", (event) => this.onMessage(event));
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
@@ -111,11 +120,43 @@ export class LiveSocket {
       return;
     }
     clearTimeout(this.pongTimer); // any message shows the connection is alive
-    if (message.type === "batch") {
-      for (const inner of message.messages) this.apply(inner);
-    } else {
-      this.apply(message);
+    const messages = message.type === "batch" ? message.messages : [message];
+    const first = !this.synced;
+    if (first) this.store.beginSync();
+    for (const inner of messages) this.apply(inner);
+    if (first) {
+      // the server sends every snapshot of the connection before anything else, in one frame
+      this.synced = true;
+      this.attempt = 0;
+      this.store.endSync();
+      this.store.setConnection("live");
+      this.startHeartbeat();
+      this.syncWanted();
     }
+  }
+
+  send(message) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** Subscribe to the runs views want that this connection does not follow yet; drop the others. */
+  syncWanted() {
+    if (!this.synced) return; // after the snapshots of the connection
+    const wanted = new Set(this.store.wantedIds());
+    for (const record of this.store.records.values()) {
+      // a run that trains but whose history this page has not got (it resumed, or streamed while away)
+      if (!record.loaded && this.store.isActive(record.summary) && record.summary.steps_done > 0) {
+        wanted.add(record.id);
+      }
+    }
+    const add = [...wanted].filter((id) => !this.subscribed.has(id) && !this.store.record(id)?.loaded);
+    const drop = [...this.subscribed].filter((id) => !wanted.has(id));
+    for (const id of add) this.subscribed.add(id);
+    for (const id of drop) this.subscribed.delete(id);
+    for (let i = 0; i < add.length; i += SUBSCRIBE_AT_MOST) {
+      this.send({ type: "subscribe", runs: add.slice(i, i + SUBSCRIBE_AT_MOST) });
+    }
+    if (drop.length) this.send({ type: "unsubscribe", runs: drop.slice(0, SUBSCRIBE_AT_MOST) });
   }
 
   /** One server message into the store. */
@@ -123,16 +164,15 @@ export class LiveSocket {
     const store = this.store;
     switch (message.type) {
       case "snapshot":
-        this.attempt = 0;
-        store.loadRun(message.run, message.progress);
-        store.setConnection("live");
-        this.startHeartbeat();
-        if (message.run?.steps.downsampled && message.run.steps_done <= FULL_HISTORY_STEPS) {
+        if (!message.run) break; // no run yet
+        this.subscribed.add(message.run.id);
+        store.loadRun(message.run, message.progress ?? null);
+        if (message.run.steps.downsampled && message.run.steps_done <= FULL_HISTORY_STEPS) {
           this.fetchWhole(message.run.id);
         }
         break;
       case "status":
-        this.onStatus(message.run);
+        store.applyStatus(message.run);
         break;
       case "step":
         store.applySteps(message);
@@ -143,6 +183,9 @@ export class LiveSocket {
       case "progress":
         store.applyProgress(message);
         break;
+      case "change":
+        store.applyChange(message);
+        break;
       default:
         break; // pong, or a message type this page does not know yet
     }
@@ -151,24 +194,23 @@ export class LiveSocket {
   /** The whole step history of a run the snapshot sent downsampled; the snapshot stays if this fails. */
   fetchWhole(id) {
     api.metrics(id).then(
-      (metrics) => this.store.mergeHistory({ id, steps: metrics.steps, epochs: metrics.epochs }),
+      (metrics) => {
+        const held = this.store.record(id);
+        if (!held) return;
+        this.store.loadRun({ ...held.summary, steps: metrics.steps, epochs: metrics.epochs }, undefined);
+      },
       () => {},
     );
   }
 
-  onStatus(summary) {
-    const store = this.store;
-    const isNew = store.run?.id !== summary.id;
-    store.applyStatus(summary);
-    if (isNew && summary.steps_done > 0) {
-      // an earlier run resumed: fetch what it had trained before
-      api.run(summary.id).then(
-        (detail) => store.mergeHistory(detail),
-        () => this.socket?.close(4001, "resync"), // the snapshot after reconnecting has it
-      );
-    }
+  /** A run that resumed, or that started while this page was away: ask for its history. */
+  onStatus(id) {
+    const record = this.store.record(id);
+    if (record && !record.loaded && record.summary.steps_done > 0) this.syncWanted();
   }
 }
+
+const SUBSCRIBE_AT_MOST = 64; // ids in one subscribe message (the server's limit)
 
 function defaultUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

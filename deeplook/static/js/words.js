@@ -64,6 +64,21 @@ export function presetHint(preset) {
   return preset ? tOr(`preset.${preset.name}`, preset.description) : "";
 }
 
+/** A pace's name for people: `pace.<name>`. */
+export function paceLabel(name) {
+  return tOr(`pace.${name}`, name);
+}
+
+/** What a pace does: `explain.pace.<name>`. */
+export function paceExplanation(name) {
+  return tOr(`explain.pace.${name}`, "");
+}
+
+/** A run's short name in lists and legends: its name, else its id. */
+export function runName(run) {
+  return run?.name || run?.id || "";
+}
+
 /** A run's title: its id, and its name when it has one. */
 export function runTitle(run) {
   return run.name ? t("run.named", { id: run.id, name: run.name }) : t("run.label", { id: run.id });

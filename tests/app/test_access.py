@@ -57,6 +57,11 @@ def test_no_cors_allowance_unless_configured(client, settings):
     with TestClient(create_app(configured)) as allowed:
         answer = allowed.options("/api/runs", headers=headers)
         assert answer.headers["access-control-allow-origin"] == "http://elsewhere.example"
+        for method in ("PATCH", "PUT", "DELETE"):  # every method a route answers
+            preflight = allowed.options(
+                "/api/runs/0123456789ab", headers={**headers, "Access-Control-Request-Method": method}
+            )
+            assert preflight.status_code == 200, method
 
 
 def test_bodies_over_the_limit_get_413_declared_or_chunked(client):

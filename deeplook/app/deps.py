@@ -12,6 +12,7 @@ from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
 from deeplook.app.files import RunFiles
 from deeplook.app.hub import Hub
+from deeplook.app.looks import Looks
 from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
 from deeplook.app.runs import RunManager
@@ -60,6 +61,10 @@ def get_writer(request: Request) -> StoreWriter:
     return request.app.state.writer
 
 
+def get_looks(request: Request) -> Looks:
+    return request.app.state.looks
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunManager, Depends(get_runs)]
 ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
@@ -70,6 +75,7 @@ ReportsDep = Annotated[ReportStore, Depends(get_reports)]
 FilesDep = Annotated[RunFiles, Depends(get_files)]
 ViewsDep = Annotated[RunViews, Depends(get_views)]
 WriterDep = Annotated[StoreWriter, Depends(get_writer)]
+LooksDep = Annotated[Looks, Depends(get_looks)]
 
 _bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")
 

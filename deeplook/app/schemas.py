@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.augment import AUGMENTATIONS
+from deeplook.engine.coach import RULES
 from deeplook.engine.config import (
     DEFAULT_PRESET,
     PRESETS,
@@ -23,6 +24,7 @@ from deeplook.engine.config import (
     TrainConfig,
 )
 from deeplook.engine.data import DATASETS
+from deeplook.engine.embedding import VIEWS
 from deeplook.engine.initializers import INITIALIZERS
 from deeplook.engine.inspect import LayerHealth
 from deeplook.engine.optim import OPTIMIZERS
@@ -424,6 +426,12 @@ class Limits(BaseModel):
     max_queued_runs: int = Field(description="runs that may wait; beyond, a start gets 429 (queue_full)")
 
 
+class CoachRuleOut(BaseModel):
+    code: str
+    finding: str = Field(description="English template with {named} fields from the advice's params")
+    advice: str
+
+
 class Info(BaseModel):
     """What a client needs to know before it starts: every registry and limit of this server."""
 
@@ -443,6 +451,8 @@ class Info(BaseModel):
     datasets: list[DatasetOut]
     statuses: list[StatusOut]
     reasons: dict[str, str] = Field(description="reason code -> English template with {named} fields")
+    coach: list[CoachRuleOut] = Field(description="the coach's rules (GET /api/runs/{id}/coach)")
+    embedding_views: list[Choice] = Field(description="the views of GET /api/runs/{id}/embedding")
     limits: Limits
 
 
@@ -520,6 +530,8 @@ def registries() -> dict[str, Any]:
             for status, i in STATUSES.items()
         ],
         "reasons": {code: reason.template for code, reason in REASONS.items()},
+        "coach": [CoachRuleOut(code=r.code, finding=r.finding, advice=r.advice) for r in RULES.values()],
+        "embedding_views": [Choice(name=name, label=name, description=text) for name, text in VIEWS.items()],
     }
 
 
@@ -602,5 +614,6 @@ class DatasetImages(BaseModel):
     dataset: str
     class_names: list[str]
     offset: int
+    indices: list[int] | None = Field(None, description="the indices asked for, if any (else from offset)")
     labels: list[int]
     pixels: str = Field(description="base64 of len(labels) x 784 uint8 values of the test set, ink = 255")

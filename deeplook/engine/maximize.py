@@ -50,6 +50,23 @@ class Wanted:
     """(units, TOP) indices of the test images with the highest z, highest first."""
     top_values: Array
 
+    def take(self, rows: Sequence[int]) -> Wanted:
+        """These units only (positions in ``units``)."""
+        pick = np.asarray(rows)
+        return Wanted(layer=self.layer, **{name: getattr(self, name)[pick] for name in ARRAYS})
+
+    @classmethod
+    def join(cls, layer: int, parts: Sequence[Wanted]) -> Wanted:
+        """The units of several parts of the same layer, in order."""
+        if not parts:
+            return cls(layer=layer, **{name: np.zeros(0) for name in ARRAYS})
+        return cls(
+            layer=layer, **{name: np.concatenate([getattr(p, name) for p in parts]) for name in ARRAYS}
+        )
+
+
+ARRAYS = ("units", "images", "reached", "activation", "best_test", "top", "top_values")
+
 
 def total_variation(images: Array, side: int = SIDE) -> tuple[Array, Array]:
     """Per row: the mean absolute difference between horizontal and vertical neighbours (smoothed at
@@ -131,31 +148,30 @@ def most_exciting(weights: Weights, layer: int, images: Array, top: int = TOP) -
 def wanted(
     weights: Weights,
     layer: int,
-    test_images: Array,
+    exciting: tuple[Array, Array],
     units: Sequence[int] | Array | None = None,
     l2: float = L2,
     tv: float = TV,
     steps: int = STEPS,
 ) -> Wanted:
-    """Preferred inputs and most exciting test images of ``units`` (default: all) of dense ``layer``."""
+    """Preferred inputs of ``units`` (default: all) of dense ``layer``, with their most exciting test
+    images from ``exciting`` (``most_exciting`` of the same layer)."""
     chosen = np.arange(weights.config.sizes[layer + 1]) if units is None else np.asarray(units)
     images, reached = maximize(weights, layer, chosen, steps, l2, tv)
     network = Weights.freeze(weights.config, [a.astype(np.float64) for a in weights.arrays]).network()
     z = unit_inputs(network, layer, images)
-    last = layer == len(network.dense) - 1
-    if last:
+    if layer == len(network.dense) - 1:
         shifted = np.exp(z - z.max(axis=1, keepdims=True))
         outputs = shifted / shifted.sum(axis=1, keepdims=True)
     else:
         outputs = network.activations[layer].spec.forward(z)
-    activation = outputs[np.arange(len(chosen)), chosen]
-    top, top_values = most_exciting(weights, layer, test_images)
+    top, top_values = exciting
     return Wanted(
         layer=layer,
         units=chosen,
         images=images.astype(np.float32),
         reached=reached,
-        activation=activation,
+        activation=outputs[np.arange(len(chosen)), chosen],
         best_test=top_values[chosen, 0],
         top=top[chosen],
         top_values=top_values[chosen],

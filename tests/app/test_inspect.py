@@ -123,6 +123,13 @@ def test_test_set_gallery_and_explanations(trained, mnist):
     pixels = np.frombuffer(base64.b64decode(gallery["pixels"]), np.uint8).reshape(5, 784)
     np.testing.assert_array_equal(pixels, mnist.test_images[:5])
     assert client.get("/api/datasets/cifar/test").status_code == 404
+    picked = client.get("/api/datasets/mnist/test", params={"indices": "9999,3,3"}).json()
+    assert picked["indices"] == [9999, 3, 3] and picked["labels"] == mnist.test_labels[[9999, 3, 3]].tolist()
+    picked_pixels = np.frombuffer(base64.b64decode(picked["pixels"]), np.uint8).reshape(3, 784)
+    np.testing.assert_array_equal(picked_pixels, mnist.test_images[[9999, 3, 3]])
+    for wrong in ("10000", "1,,2", "-1", ",".join(["1"] * 2001)):
+        answer = client.get("/api/datasets/mnist/test", params={"indices": wrong})
+        assert answer.status_code == 422, wrong
 
     body = {"pixels": (pixels[0] / 255).tolist(), "explain": True, "run_id": run["id"]}
     answer = client.post("/api/predict", json=body).json()

@@ -99,7 +99,7 @@ def test_nearest_neighbour_accuracy_counts_the_nearest_other_point():
 @pytest.mark.parametrize("layer", [0, 1])
 def test_each_units_wanted_image_drives_it_harder_than_any_test_digit(layer, notebook_adam, mnist):
     weights = notebook_adam.weights[-1]
-    found = maximize.wanted(weights, layer, mnist.test_images)
+    found = maximize.wanted(weights, layer, maximize.most_exciting(weights, layer, mnist.test_images))
     network = weights.network()
     z = maximize.unit_inputs(network, layer, scale_pixels(mnist.test_images)).astype(np.float64)
     assert np.allclose(found.best_test, z.max(axis=0), rtol=1e-5)

@@ -35,6 +35,7 @@ router = APIRouter(tags=["look inside"], responses=INVALID)
 RunIdPath = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 lowercase hex digits")]
 EpochQuery = Annotated[int | None, Query(ge=0, le=10_000, description="default: the latest")]
 ClassQuery = Annotated[int | None, Query(ge=0, lt=MAX_CLASSES)]
+MAX_INDICES = 2000
 ERRORS = documented(
     e404="no such run, or no report for that epoch",
     e409="the report of that epoch is damaged (the others still answer)",
@@ -197,16 +198,35 @@ async def test_images(
     datasets: DatasetsDep,
     offset: Annotated[int, Query(ge=0, lt=MAX_TEST_SIZE)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 40,
+    indices: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_INDICES * 6,
+            pattern=r"^\d{1,5}(,\d{1,5})*$",
+            description=f"instead of offset and limit: up to {MAX_INDICES:,} test indices, comma-separated "
+            "(the images an embedding or a unit's favourites name)",
+        ),
+    ] = None,
 ) -> DatasetImages:
     """Images of a dataset's test set, for galleries (pick one and predict it with ``pixels``)."""
     if name not in DATASETS:
         raise ServiceError("unknown_dataset", dataset=name, datasets=", ".join(DATASETS))
     data = await asyncio.to_thread(datasets.get, name)
-    images = data.test_images[offset : offset + limit]
+    chosen: slice | np.ndarray = slice(offset, offset + limit)
+    picked: list[int] | None = None
+    if indices is not None:
+        picked = [int(i) for i in indices.split(",")]
+        if len(picked) > MAX_INDICES or max(picked) >= len(data.test_labels):
+            raise ServiceError(
+                "invalid_input",
+                error=f"at most {MAX_INDICES:,} indices, each below {len(data.test_labels):,}",
+            )
+        chosen = np.array(picked)
     return DatasetImages(
         dataset=name,
         class_names=list(data.class_names),
-        offset=offset,
-        labels=data.test_labels[offset : offset + limit].tolist(),
-        pixels=base64.b64encode(images.tobytes()).decode(),
+        offset=offset if indices is None else 0,
+        indices=picked,
+        labels=data.test_labels[chosen].tolist(),
+        pixels=base64.b64encode(data.test_images[chosen].tobytes()).decode(),
     )

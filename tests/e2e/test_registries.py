@@ -245,6 +245,21 @@ def test_every_word_of_the_server_has_texts_in_both_languages(page: Page, info: 
         for language in (en, ko):
             assert set(FIELD.findall(language[f"reason.{code}"] or "")) <= fields, code
 
+    # every rule of the coach, its finding and advice; each template quotes only what the server's does
+    coach = {rule["code"]: rule for rule in info["coach"]}
+    assert coach, "the server lists its coach's rules"
+    keys = {f"coach.{code}.{part}": (code, part) for code in coach for part in ("finding", "advice")}
+    assert [key for key in keys if key not in en or not isinstance(ko.get(key), str)] == []
+    for key, (code, part) in keys.items():
+        fields = set(FIELD.findall(coach[code][part]))
+        for language in (en, ko):
+            assert set(FIELD.findall(language[key] or "")) <= fields, key
+
+    # the hidden space's views: a label and an explanation each
+    for view in info["embedding_views"]:
+        for key in (f"embedding.viewLabel.{view['name']}", f"embedding.view.{view['name']}"):
+            assert key in en and isinstance(ko.get(key), str), key
+
 
 def test_statuses_come_from_the_server(page: Page, info: dict[str, Any]) -> None:
     sets = page.evaluate(

@@ -112,8 +112,13 @@ export const api = {
   predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
   csvUrl: (id) => `${runPath(id)}/metrics.csv`,
   /** Classify an image's pixel values in [0, 1] (row-major) with every layer's activations and the units' contributions. */
-  explain: (pixels, runId = null) =>
-    request("POST", "/api/predict", { pixels, explain: true, ...(runId ? { run_id: runId } : {}) }),
+  explain: (pixels, runId = null, epoch = null) =>
+    request("POST", "/api/predict", {
+      pixels,
+      explain: true,
+      ...(runId ? { run_id: runId } : {}),
+      ...(runId && epoch != null ? { epoch } : {}),
+    }),
 
   // -- look inside a run (epoch null: the latest) --
   /** First-layer weights as float16 images; `live` while training: as they are right now. */
@@ -130,6 +135,18 @@ export const api = {
     ),
   testImages: (dataset, offset = 0, limit = 24) =>
     request("GET", `/api/datasets/${encodeURIComponent(dataset)}/test${query({ offset, limit })}`),
+
+  // -- look further inside: the hidden space, what each unit wants, the coach --
+  /** The last hidden layer of 2,000 test digits in 2-D at one epoch; `view` one of info.embedding_views. */
+  embedding: (id, { epoch = null, view = null } = {}) =>
+    request("GET", `${runPath(id)}/embedding${query({ epoch, view })}`),
+  /** For units offset..offset+limit-1 of a dense layer: the input that drives each hardest, its top test images. */
+  wants: (id, { epoch = null, layer = 0, offset = 0, limit = 32, tv = null } = {}) =>
+    request("GET", `${runPath(id)}/wants${query({ epoch, layer, offset, limit, tv })}`),
+  coach: (id) => request("GET", `${runPath(id)}/coach`),
+  /** Test images by index (up to 2,000). */
+  testImagesAt: (dataset, indices) =>
+    request("GET", `/api/datasets/${encodeURIComponent(dataset)}/test${query({ indices: indices.join(",") })}`),
 };
 
 /** "?a=1&b=2" from the parameters that are not null ("" when none are). */

@@ -5,14 +5,18 @@
 // can be put beside it (another run of its race, say): its weights and layer health at the same epoch.
 
 import { api } from "./api.js";
+import { CoachView } from "./coach-view.js";
 import { ConfusionView } from "./confusion-view.js";
 import { DigitView } from "./digit.js";
+import { EmbeddingView } from "./embedding-view.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
 import { HealthView } from "./health.js";
 import { apply, onLangChange, t } from "./i18n.js";
 import { SecondLens, copyCards } from "./inside-lens.js";
 import { InsideState } from "./inside-state.js";
+import { LookTabs } from "./look-tabs.js";
+import { WantsView } from "./wants-view.js";
 import { WeightsView } from "./weights-view.js";
 import { datasetLabel, runLine, runTitle, statusLabel } from "./words.js";
 
@@ -36,6 +40,7 @@ export class Inside {
     this.health = new HealthView(root, state);
     new DigitView(root, state, drawing);
     new ConfusionView(root, state);
+    this.lookViews(drawing);
     this.secondChoice = this.find("inside-second-run");
     this.secondChoice.addEventListener("change", () => {
       this.secondPick = this.secondChoice.value;
@@ -66,6 +71,24 @@ export class Inside {
       this.render();
     });
     this.render();
+  }
+
+  /** The views beside the overview, one sub-tab each: the hidden space, what units want, the coach. */
+  lookViews(drawing) {
+    const state = this.state;
+    const tabs = new LookTabs(this.root);
+    const view = (name) => this.root.querySelector(`[data-look-view='${name}']`);
+    const shown = (name) => () => state.visible && tabs.current === name;
+    const views = [
+      new EmbeddingView(view("space"), state, shown("space"), drawing),
+      new WantsView(view("wants"), state, shown("wants")),
+      new CoachView(view("coach"), state, this.store, this.find("coach-count")),
+    ];
+    const refresh = () => {
+      for (const each of views) each.refresh();
+    };
+    tabs.addEventListener("change", refresh);
+    state.addEventListener("visible", refresh);
   }
 
   setVisible(visible) {

@@ -88,3 +88,21 @@ export function runTitle(run) {
 export function runLine(run, ...more) {
   return [run.id, run.name ?? run.preset ?? "", ...more].filter(Boolean).join(" · ");
 }
+
+/**
+ * A dense layer of a run's network by its index (0: the first hidden layer), as the page names
+ * layers: "Hidden layer 1 (50 neurons, sigmoid)", and the last one "Output (10 classes)".
+ */
+export function layerName(info, model, index) {
+  const hidden = model?.hidden ?? [];
+  if (index >= hidden.length) return t("look.layer.output", { classes: integer(model?.classes ?? 0) });
+  const setting = byName(info?.settings, "activation");
+  const activation = setting ? choiceLabel(info, setting, model.activation) : model.activation;
+  return t("look.layer.hidden", { n: integer(index + 1), units: integer(hidden[index]), activation });
+}
+
+/** A layer named by the API ("dense0", "dense1", ...) as `layerName` names it; other names as they are. */
+export function namedLayer(info, model, name) {
+  const match = /^dense(\d+)$/.exec(name ?? "");
+  return match ? layerName(info, model, Number(match[1])) : (name ?? "");
+}

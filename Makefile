@@ -49,7 +49,7 @@ test: install-test system-deps lint
 LOWEST := $(VENV)-lowest
 test-lowest: install
 	python3 -m venv --clear $(LOWEST)
-	$(UV) pip compile --quiet pyproject.toml --extra test --extra client --resolution lowest-direct \
+	$(UV) pip compile --quiet pyproject.toml --extra test --resolution lowest-direct \
 		--python-version 3.11 --no-header --no-annotate -o $(LOWEST)/requirements.txt
 	$(UV) pip install --quiet --python $(LOWEST)/bin/python -r $(LOWEST)/requirements.txt
 	$(UV) pip install --quiet --python $(LOWEST)/bin/python --no-deps $(BUILD) -e .

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     stop_wait: float = Field(
         5.0, gt=0, description="seconds a stopping run's worker gets before it is killed"
     )
+    worker_niceness: int = Field(
+        5,
+        ge=0,
+        le=19,
+        description="how much lower the trainers' CPU priority is than the server's, so that pages, the "
+        "stream and predictions stay quick while runs train on every core (0: the same)",
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -115,6 +115,7 @@ def openapi_with_messages(app: FastAPI) -> dict[str, Any]:
         components = document.setdefault("components", {}).setdefault("schemas", {})
         for direction in message_schema().values():
             components.update(direction.pop("$defs", {}))
+        components.update(predict.REQUEST_SCHEMAS)  # bodies the predict routes read themselves
         document["x-websocket-messages"] = message_schema()
         for direction in document["x-websocket-messages"].values():
             direction.pop("$defs", None)
@@ -146,9 +147,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (runs, races, models, inspect, predict, service, ws):
+    for module in (predict, runs, races, models, inspect, service, ws):  # predict first: matched first
         app.include_router(module.router)
     app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
+    app.include_router(
+        predict.batch_router, max_body_size=max(settings.max_batch_bytes, settings.max_body_bytes)
+    )
     app.include_router(docs.router)
     app.include_router(service.fallback)
     app.openapi = lambda: openapi_with_messages(app)  # type: ignore[method-assign]

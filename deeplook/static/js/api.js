@@ -86,7 +86,7 @@ export const api = {
   stop: (id) => request("POST", `${runPath(id)}/stop`),
   remove: (id) => request("DELETE", runPath(id)),
   /** Classify a picture (a data URL); `runId` null means the current model. */
-  predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
+  predict: (image, runId = null) => request("POST", "/api/predict", { image, return_pixels: true, ...(runId ? { run_id: runId } : {}) }),
   csvUrl: (id) => `${runPath(id)}/metrics.csv`,
   /** Classify an image's pixel values in [0, 1] (row-major) with every layer's activations and the units' contributions. */
   explain: (pixels, runId = null) =>

@@ -27,7 +27,7 @@ from deeplook.app.hub import Hub
 from deeplook.app.messages import message_schema
 from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
-from deeplook.app.routes import docs, inspect, models, predict, races, runs, service, ws
+from deeplook.app.routes import docs, export, inspect, models, predict, races, runs, service, ws
 from deeplook.app.runs import RunManager
 from deeplook.app.store import Store
 from deeplook.app.workers.base import Executor
@@ -147,7 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (predict, runs, races, models, inspect, service, ws):  # predict first: matched first
+    # predict first: the routes are matched in order, and predict is the hot path
+    for module in (predict, runs, export, races, models, inspect, service, ws):
         app.include_router(module.router)
     app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
     app.include_router(

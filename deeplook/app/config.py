@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     store_lock_limit: float = Field(
         60.0, gt=0, description="seconds a locked database is waited for before a run fails"
     )
+    predict_only: bool = Field(
+        False,
+        description="a replica: predict, export and health only, serving the data folder's current model",
+    )
+    workers: int = Field(1, ge=1, description="uvicorn worker processes (with predict_only)")
+    model_poll_interval: float = Field(
+        0.25, gt=0, le=10, description="seconds between a replica's checks for a newly pinned model"
+    )
     access_log: bool = Field(False, description="log every request (costs time under heavy load)")
     stop_wait: float = Field(
         5.0, gt=0, description="seconds a stopping run's worker gets before it is killed"

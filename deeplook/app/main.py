@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from deeplook import __version__
+from deeplook.app import replica
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
 from deeplook.app.errors import ServiceError
@@ -108,17 +109,19 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": details}, status_code=422)
 
 
-def openapi_with_messages(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every websocket message's schema among its components."""
+def openapi_with_messages(app: FastAPI, messages: bool = True) -> dict[str, Any]:
+    """The OpenAPI document, with every websocket message's schema among its components (unless
+    ``messages`` is false: a replica has no websocket)."""
     if app.openapi_schema is None:
         document = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
         components = document.setdefault("components", {}).setdefault("schemas", {})
-        for direction in message_schema().values():
-            components.update(direction.pop("$defs", {}))
         components.update(predict.REQUEST_SCHEMAS)  # bodies the predict routes read themselves
-        document["x-websocket-messages"] = message_schema()
-        for direction in document["x-websocket-messages"].values():
-            direction.pop("$defs", None)
+        if messages:
+            for direction in message_schema().values():
+                components.update(direction.pop("$defs", {}))
+            document["x-websocket-messages"] = message_schema()
+            for direction in document["x-websocket-messages"].values():
+                direction.pop("$defs", None)
         app.openapi_schema = document
     return app.openapi_schema
 
@@ -130,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="deeplook",
         summary="Watch a NumPy neural network learn MNIST live, look inside it, and ask it what you drew.",
         version=__version__,
-        lifespan=lifespan,
+        lifespan=replica.lifespan if settings.predict_only else lifespan,
         max_body_size=settings.max_body_bytes,
         docs_url=None,
         redoc_url=None,
@@ -147,6 +150,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    if settings.predict_only:
+        replica.include_routes(app, settings)
+        app.openapi = lambda: openapi_with_messages(app, messages=False)  # type: ignore[method-assign]
+        return app
     # predict first: the routes are matched in order, and predict is the hot path
     for module in (predict, runs, export, races, models, inspect, service, ws):
         app.include_router(module.router)

@@ -138,10 +138,10 @@ def _fast_items(inputs: list[Any]) -> list[Item] | None:
         if not isinstance(item, dict) or not item.keys() <= {"pixels", "image"}:
             return None
         pixels, image = item.get("pixels"), item.get("image")
-        if (pixels is None) == (image is None) or not isinstance(
-            pixels if image is None else image, list | str
+        if not (isinstance(image, str) and pixels is None) and not (
+            image is None and isinstance(pixels, list)
         ):
-            return None
+            return None  # the request model says what is wrong
         if image is None:
             pixel_lists.append(pixels)
     if len(pixel_lists) == len(inputs):  # the usual batch: all pixels, converted in one call

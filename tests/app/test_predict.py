@@ -241,3 +241,18 @@ def test_the_openapi_document_describes_the_bodies_with_their_bounds(trained):
     assert batch["properties"]["inputs"]["items"] == {"$ref": "#/components/schemas/PixelsOrImage"}
     parameters = {p["name"] for p in document["paths"]["/api/predict"]["post"]["parameters"]}
     assert parameters == {"run_id", "epoch", "explain", "return_pixels", "dtype"}
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        [{"image": [None, None]}],
+        [{"pixels": "abc"}],
+        [{"image": 5}],
+        [{"pixels": [0.1] * 784, "image": None}, 3],
+    ],
+)
+def test_odd_batch_items_are_judged_by_the_request_model(trained, inputs):
+    client, _ = trained
+    response = client.post("/api/predict/batch", json={"inputs": inputs})
+    assert response.status_code in (200, 422), response.text

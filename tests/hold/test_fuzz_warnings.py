@@ -2,8 +2,8 @@
 served (no "schema validation mismatch" or "missing test data" warning), and no 5xx."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

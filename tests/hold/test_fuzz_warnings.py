@@ -44,7 +44,7 @@ def test_the_predict_operations_serve_what_their_schema_allows(tmp_path, mnist):
             "--no-color",
         ]
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.hold.fuzz_media", "PYTHONPATH": str(ROOT)}
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     finally:
         server.close()
     output = result.stdout + result.stderr

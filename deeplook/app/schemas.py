@@ -322,7 +322,12 @@ class PredictOptions(Strict):
         None, description="with run_id: that epoch's model (0: the random start)"
     )
     explain: bool = Field(
-        False, description="also return every layer's activations and the last layer's contributions"
+        False,
+        description="also return every layer's activations, the output scores before softmax, the last "
+        "layer's contributions and the saliency of the input for `target`",
+    )
+    target: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="with explain: the class whose saliency is returned (default: the answer)"
     )
     return_pixels: bool = Field(False, description=RETURN_PIXELS_HELP)
 
@@ -367,16 +372,31 @@ class Prediction(BaseModel):
     )
 
 
+class SaliencyOut(BaseModel):
+    """Which pixels made the network give a class its score (the score is the class's logit)."""
+
+    target: int = Field(description="the class explained")
+    score: float = Field(description="the class's score (logit) for the input")
+    baseline_score: float = Field(description="its score for a blank image, where the path starts")
+    steps: int = Field(description="points of the integrated-gradients path (midpoint rule)")
+    gradient: list[float] = Field(description="d score / d pixel, one per pixel, row-major")
+    integrated: list[float] = Field(
+        description="integrated gradients per pixel: they add up to about score - baseline_score"
+    )
+
+
 class PredictResponse(Prediction):
     model: ModelInfo
     activations: list[list[float]] | None = Field(
         None, description="with explain: each hidden layer's activations, then the output probabilities"
     )
+    logits: list[float] | None = Field(None, description="with explain: the output scores before softmax")
     contributions: list[float] | None = Field(
         None,
         description="with explain: per unit of the last hidden layer, its activation times its weight "
-        "to the winning class (how much it pushed the answer)",
+        "to the winning class (how much it pushed the answer; negative: against it)",
     )
+    saliency: SaliencyOut | None = Field(None, description="with explain: the saliency for `target`")
 
 
 class BatchPredictResponse(BaseModel):

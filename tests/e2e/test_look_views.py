@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.e2e.browser import (
     FINISHED,
     ONE,
+    ZERO,
     open_dashboard,
     record_attribute,
     recorded,
@@ -279,6 +280,97 @@ def test_try_it_races_the_suggested_change_beside_the_original(
     page.click("[data-tab='train']")
     expect(page.locator("[data-run-name]")).to_contain_text(ids[1])  # the new settings are followed
     stop_active(server)
+
+
+# -- where it looked: saliency on the drawing -----------------------------------------------------
+
+SALIENCY = "[data-saliency]"
+
+
+def hover_cell(page: Page, index: int) -> None:
+    box = page.locator("[data-saliency-canvas]").bounding_box()
+    assert box is not None
+    row, col = divmod(index, 28)
+    page.mouse.move(box["x"] + (col + 0.5) * box["width"] / 28, box["y"] + (row + 0.5) * box["height"] / 28)
+    tip = page.locator("[data-saliency-tip]")
+    expect(tip).to_be_visible()
+    expect(tip).to_have_attribute("data-cell", f"{row},{col}")
+
+
+def explained(server: Server, image: str, run_id: str, target: int | None = None) -> dict[str, Any]:
+    body = {"image": image, "run_id": run_id, "epoch": 2, "explain": True}
+    response = server.http.post("/api/predict", json=body if target is None else {**body, "target": target})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def pad_image(page: Page) -> str:
+    return str(page.eval_on_selector("[data-pad]", "(pad) => pad.toDataURL('image/png')"))
+
+
+def test_saliency_on_the_drawing_per_class_and_erase_where_it_looked(
+    page: Page, server: Server, runs: dict[str, str]
+) -> None:
+    run_id = runs["healthy"]
+    page.click("[data-tab='draw']")
+    page.wait_for_function(
+        "(id) => [...document.querySelectorAll('[data-model-choice] option')].some((o) => o.value === id)",
+        arg=run_id,
+    )
+    page.select_option("[data-model-choice]", run_id)
+    stroke(page, ZERO)
+    box = page.locator(SALIENCY)
+    expect(box).to_be_visible()
+    answer = explained(server, pad_image(page), run_id)
+    expect(box).to_have_attribute("data-target", str(answer["digit"]))
+    expect(box).to_have_attribute("data-loading", "false")
+
+    # the gradient: the hovered cell's value and the scale's ends are the API's
+    gradient = np.asarray(answer["saliency"]["gradient"])
+    cell = int(np.argmax(np.abs(gradient)))
+    hover_cell(page, cell)
+    assert float(page.get_attribute("[data-saliency-tip]", "data-value") or "nan") == gradient[cell]
+    assert float(page.get_attribute(SALIENCY, "data-scale") or "nan") == np.abs(gradient).max()
+    screenshot(page, "look-saliency")
+
+    # integrated gradients: the values, and their sum set against the score minus the blank's
+    page.click("[data-saliency-mode='integrated']")
+    expect(box).to_have_attribute("data-mode", "integrated")
+    integrated = np.asarray(answer["saliency"]["integrated"])
+    inked = int(np.argmax(integrated))
+    hover_cell(page, inked)
+    assert float(page.get_attribute("[data-saliency-tip]", "data-value") or "nan") == integrated[inked]
+    expect(page.locator("[data-saliency-sum]")).to_contain_text("the blank image")
+
+    # another class on demand: press its bar
+    other = int(np.argsort(answer["probabilities"])[-2])
+    page.click(f"[data-probs] li[data-class='{other}'] .prob-label")
+    expect(box).to_have_attribute("data-target", str(other))
+    expect(page.locator(f"[data-probs] li[data-class='{other}']")).to_have_attribute("data-explained", "true")
+    expect(page.locator("[data-saliency-target]")).to_have_value(str(other))
+    theirs = np.asarray(explained(server, pad_image(page), run_id, other)["saliency"]["integrated"])
+    assert not np.allclose(theirs, integrated)
+    strongest = int(np.argmax(np.abs(theirs)))
+    hover_cell(page, strongest)
+    assert float(page.get_attribute("[data-saliency-tip]", "data-value") or "nan") == theirs[strongest]
+
+    # back to the answer, then erase where it looked: the answer is asked again, its score falls
+    page.select_option("[data-saliency-target]", "")
+    expect(box).to_have_attribute("data-target", str(answer["digit"]))
+    before = pad_image(page)
+    page.click("[data-saliency-erase]")
+    expect(box).to_have_attribute("data-erased", re.compile(r"^\d+$"))
+    after = pad_image(page)
+    assert after != before
+    fresh = explained(server, after, run_id, answer["digit"])
+    assert fresh["logits"][answer["digit"]] < answer["logits"][answer["digit"]]
+    assert not np.allclose(fresh["probabilities"], answer["probabilities"])
+    expect(page.locator("[data-probs] .prob-value")).to_have_text(
+        [percent(p, 1) for p in fresh["probabilities"]]
+    )
+    expect(page.locator("[data-panel='draw']")).to_have_attribute("data-predicted", str(fresh["digit"]))
+    expect(page.locator("[data-saliency-erased]")).to_contain_text(f"now: {fresh['label']}")
+    screenshot(page, "look-saliency-erased")
 
 
 # -- phones, Korean, dark -----------------------------------------------------------------------------

@@ -147,6 +147,15 @@ export const api = {
   /** Test images by index (up to 2,000). */
   testImagesAt: (dataset, indices) =>
     request("GET", `/api/datasets/${encodeURIComponent(dataset)}/test${query({ indices: indices.join(",") })}`),
+  /** The saliency of `target` (null: the answer) on the pixels a model saw: predict with explain. */
+  saliency: (pixels, { runId, epoch, target = null }) =>
+    request("POST", "/api/predict", {
+      pixels,
+      explain: true,
+      run_id: runId,
+      epoch,
+      ...(target == null ? {} : { target }),
+    }),
 };
 
 /** "?a=1&b=2" from the parameters that are not null ("" when none are). */

@@ -353,7 +353,7 @@ const en = {
   "inside.mistakesExplain": "Test images the network got wrong while most sure of itself: the true label, then its answer and confidence. Many are hard even for people.",
   "inside.exampleLabel": "True {t}, predicted {p} with {c}",
 
-  // -- look inside: hidden space, wants, coach ------------------------------------------------
+  // --- look inside ---
   "look.views": "Views of the run",
   "look.tab.overview": "Overview",
   "look.tab.space": "Hidden space",
@@ -428,19 +428,34 @@ const en = {
   "coach.default": "default",
   "coach.startedRace": "Started a race: {runs}. The Train tab follows it.",
   "coach.startedRun": "Started {runs}. The Train tab follows it.",
-  "coach.lr_too_high.finding": null,
-  "coach.lr_too_high.advice": null,
-  "coach.lr_too_low.finding": null,
-  "coach.lr_too_low.advice": null,
-  "coach.saturated.finding": null,
-  "coach.saturated.advice": null,
-  "coach.dead_units.finding": null,
-  "coach.dead_units.advice": null,
-  "coach.overfitting.finding": null,
-  "coach.overfitting.advice": null,
-  "coach.done.finding": null,
-  "coach.done.advice": null,
-  // -- end of look inside: hidden space, wants, coach -----------------------------------------
+  "coach.lr_too_high.finding": "The learning rate {lr} is too high: the loss jumps above a blind guess, or each update moves the weights by more than 1% of their size.",
+  "coach.lr_too_high.advice": "Try a learning rate of {suggested}.",
+  "coach.lr_too_low.finding": "The learning rate {lr} is too low: the updates are tiny next to the weights and the loss has barely moved.",
+  "coach.lr_too_low.advice": "Try a learning rate of {suggested}.",
+  "coach.saturated.finding": "{share} of the {activation} units sit in the flat tails of the curve, where the gradient almost vanishes: the layers before them hardly learn.",
+  "coach.saturated.advice": "Try ReLU units (with He initial weights): they do not flatten for positive inputs.",
+  "coach.dead_units.finding": "{share} of the ReLU units never fire on the test digits: they pass no gradient and cannot learn their way back. Large steps pushed them there.",
+  "coach.dead_units.advice": "Try a learning rate of {suggested} (or GELU units, which are never quite flat).",
+  "coach.overfitting.finding": "Overfitting: training accuracy is {gap} above test accuracy and the test loss has been rising since epoch {best_epoch} while the training loss falls.",
+  "coach.overfitting.advice": "Try more varied training images: all of them, or augmented ones; or stop at epoch {best_epoch}.",
+  "coach.done.finding": "Done learning: the test accuracy has not improved in {epochs} epochs (best {best}, epoch {best_epoch}).",
+  "coach.done.advice": "More epochs will not help; pin epoch {best_epoch}, or try a larger network or augmented images.",
+  "saliency.title": "Where it looked for {label}",
+  "saliency.modes": "Saliency method",
+  "saliency.mode.gradient": "Gradient",
+  "saliency.mode.integrated": "Integrated",
+  "saliency.target": "Explain the class",
+  "saliency.answer": "The answer ({label})",
+  "saliency.pickClass": "Press to see where the network looked for this class",
+  "saliency.explain.gradient": "The gradient of the score of {label} (before softmax) for each pixel: red where more ink would raise it, blue where it would lower it. Press a class's bar to explain that class.",
+  "saliency.explain.integrated": "Integrated gradients: how much each pixel's ink added to the score of {label} (red) or took from it (blue), along {steps} steps from a blank image. Press a class's bar to explain that class.",
+  "saliency.sum": "They add up to {sum}: the score {score} minus the blank image's {baseline} is {diff}.",
+  "saliency.score": "The score of {label}: {score}.",
+  "saliency.canvas": "Where the network looked for {label}: red pixels for it, blue against it",
+  "saliency.cell": "row {row}, column {col}: {value}",
+  "saliency.erase": "Erase where it looked",
+  "saliency.erased": "Erased the {cells} cells that pushed {label} most. Before: {before}; now: {now}.",
+  // --- end look inside ---
 };
 
 const ko = {
@@ -784,7 +799,7 @@ const ko = {
   "inside.mistakesExplain": "신경망이 가장 확신하면서 틀린 테스트 이미지입니다. 정답, 그리고 신경망의 답과 확신도를 보여 줍니다. 사람에게도 어려운 것이 많습니다.",
   "inside.exampleLabel": "정답 {t}, 예측 {p} ({c})",
 
-  // -- look inside: hidden space, wants, coach ------------------------------------------------
+  // --- look inside ---
   "look.views": "학습을 보는 방법",
   "look.tab.overview": "한눈에",
   "look.tab.space": "은닉 공간",
@@ -871,7 +886,22 @@ const ko = {
   "coach.overfitting.advice": "더 다양한 학습 이미지를 써 보세요: 학습 이미지 전부, 또는 증강한 이미지. 아니면 에폭 {best_epoch}에서 멈추세요.",
   "coach.done.finding": "다 배웠습니다: 테스트 정확도가 {epochs} 에폭 동안 나아지지 않았습니다 (최고 {best}, 에폭 {best_epoch}).",
   "coach.done.advice": "에폭을 늘려도 도움이 되지 않습니다. 에폭 {best_epoch}의 모델을 쓰거나, 더 큰 신경망이나 증강한 이미지를 써 보세요.",
-  // -- end of look inside: hidden space, wants, coach -----------------------------------------
+  "saliency.title": "{label}을(를) 찾으며 본 곳",
+  "saliency.modes": "중요도 계산 방법",
+  "saliency.mode.gradient": "기울기",
+  "saliency.mode.integrated": "적분 기울기",
+  "saliency.target": "설명할 클래스",
+  "saliency.answer": "답 ({label})",
+  "saliency.pickClass": "누르면 신경망이 이 클래스를 찾으며 본 곳을 보여 줍니다",
+  "saliency.explain.gradient": "픽셀마다 {label} 점수(소프트맥스 전)의 기울기입니다. 빨강은 잉크가 더 있으면 점수가 오르는 곳, 파랑은 내려가는 곳입니다. 클래스의 막대를 누르면 그 클래스를 설명합니다.",
+  "saliency.explain.integrated": "적분 기울기: 각 픽셀의 잉크가 {label} 점수를 얼마나 올렸는지(빨강), 내렸는지(파랑)를 빈 이미지에서 {steps}단계로 따라가며 잰 값입니다. 클래스의 막대를 누르면 그 클래스를 설명합니다.",
+  "saliency.sum": "합은 {sum}입니다. 점수 {score}에서 빈 이미지의 {baseline}을 빼면 {diff}입니다.",
+  "saliency.score": "{label}의 점수: {score}.",
+  "saliency.canvas": "신경망이 {label}을(를) 찾으며 본 곳: 빨강은 찬성, 파랑은 반대",
+  "saliency.cell": "{row}행 {col}열: {value}",
+  "saliency.erase": "본 곳 지우기",
+  "saliency.erased": "{label} 쪽으로 가장 많이 민 칸 {cells}개를 지웠습니다. 전: {before}, 지금: {now}.",
+  // --- end look inside ---
 };
 
 export const dictionaries = { en, ko };

@@ -14,6 +14,7 @@ import { RaceForm } from "./race-form.js";
 import { RaceView } from "./race.js";
 import { RunBar } from "./runbar.js";
 import { RunSwitch } from "./runswitch.js";
+import { SaliencyView } from "./saliency-view.js";
 import { LiveSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { Tabs } from "./tabs.js";
@@ -36,7 +37,9 @@ new RaceView($("[data-race]"), store);
 new LossChart($("[data-loss-card]"), store);
 new EpochCharts($("[data-panel='train']"), store);
 
-const predictor = new Predictor($("[data-panel='draw']"), new DrawPad($("[data-pad]")), store);
+const pad = new DrawPad($("[data-pad]"));
+const predictor = new Predictor($("[data-panel='draw']"), pad, store);
+new SaliencyView($("[data-panel='draw']"), predictor, pad); // look inside: where it looked
 document.addEventListener("keydown", (event) => {
   if (tabs.current === "draw" && predictor.handleKey(event)) event.preventDefault();
 });

@@ -141,6 +141,7 @@ export class Predictor {
     this.find("softmax-explain").textContent = t("explain.softmax", { n: integer(names.length) });
     this.renderBars(names, answer?.probabilities ?? null, answer?.digit);
     if (dataset) this.renderSeen(dataset.image_shape, answer?.pixels ?? null);
+    this.root.dispatchEvent(new Event("answer")); // look inside: the saliency view follows
   }
 
   renderBars(names, probabilities, winner) {

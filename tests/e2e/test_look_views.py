@@ -59,7 +59,9 @@ def open_look(page: Page, run_id: str, view: str) -> None:
     page.select_option("[data-inside-run]", run_id)
     expect(page.locator("[data-panel='inside']")).to_have_attribute("data-run", run_id)
     page.click(f"[data-look-tab='{view}']")
-    expect(page.locator(f"[data-look-view='{view}']")).to_be_visible()
+    expect(page.locator("[data-panel='inside']")).to_have_attribute("data-look", view)
+    if view != "overview":
+        expect(page.locator(f"[data-look-view='{view}']")).to_be_visible()
 
 
 def embedding(server: Server, run_id: str, epoch: int, view: str = "readout") -> dict[str, Any]:
@@ -389,7 +391,9 @@ def test_each_view_on_a_phone(
     )
     phone = console.listen(context.new_page())
     open_dashboard(phone, server)
+    heights = {}
     for view, run_id, ready in (
+        ("overview", runs["healthy"], "[data-weights] canvas"),
         ("space", runs["healthy"], f"{SPACE}[data-epoch='2']"),
         ("wants", runs["healthy"], f"{WANTS}[data-units='32']"),
         ("coach", runs["provoked"], f"{COACH}[data-read='2']"),
@@ -398,7 +402,22 @@ def test_each_view_on_a_phone(
         phone.wait_for_selector(ready)
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the {view} view is {width}px wide"
+        heights[view] = phone.evaluate("document.documentElement.scrollHeight")
         screenshot(phone, f"look-{view}-phone-{scheme}")
+    # sectioned: each view, the overview's folded cards too, well below the ~10,900 px of one long page
+    assert max(heights.values()) < 4000, heights
+
+    # the overview on a phone: one card open at a time; a tap on a title opens it and folds the other
+    phone.locator("[data-look-tab='overview']").tap()
+    cards = phone.locator("[data-panel='inside'] .inside-col > .card")
+    expect(cards.first).to_have_attribute("data-folded", "false")
+    expect(cards.nth(1)).to_have_attribute("data-folded", "true")
+    expect(phone.locator("[data-test-gallery]")).to_be_hidden()
+    phone.locator("#digit-title").tap()
+    expect(phone.locator("#digit-title")).to_have_attribute("aria-expanded", "true")
+    expect(cards.first).to_have_attribute("data-folded", "true")
+    expect(phone.locator("[data-test-gallery] button").first).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollHeight") < 4000
     tap = phone.locator("[data-look-tab='space']")
     tap.tap()
     expect(tap).to_have_attribute("aria-selected", "true")

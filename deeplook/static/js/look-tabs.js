@@ -2,6 +2,10 @@
 // confusion), the hidden space, what each unit wants, and the coach. The panel's `data-look` says
 // which is shown (the stylesheet hides the overview's cards for the others); arrow keys move
 // between them. Each view loads only while it is shown (`current`), so the costly ones wait.
+// On a phone the overview's cards fold too: one open at a time (the first to start), a tap on
+// another's title opens it, so that the tab is a list of sections rather than one very long page.
+
+const PHONE = "(max-width: 700px)";
 
 export class LookTabs extends EventTarget {
   constructor(panel) {
@@ -15,6 +19,51 @@ export class LookTabs extends EventTarget {
       tab.addEventListener("keydown", (event) => this.onKey(event, tab));
     }
     this.show(this.tabs[0].dataset.lookTab);
+    this.folds();
+  }
+
+  folds() {
+    this.cards = [...this.panel.querySelectorAll(".inside-col > .card")];
+    this.opened = this.cards[0] ?? null;
+    this.phone = window.matchMedia(PHONE);
+    for (const card of this.cards) {
+      const title = card.querySelector("h2");
+      if (!title) continue;
+      const toggle = () => {
+        if (!this.phone.matches) return;
+        this.opened = card === this.opened ? null : card;
+        this.fold();
+        if (this.opened) title.scrollIntoView({ block: "nearest" });
+      };
+      title.addEventListener("click", toggle);
+      title.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        toggle();
+      });
+    }
+    this.phone.addEventListener("change", () => this.fold());
+    this.fold();
+  }
+
+  fold() {
+    const phone = this.phone.matches;
+    this.panel.dataset.folds = String(phone);
+    for (const card of this.cards) {
+      const title = card.querySelector("h2");
+      const open = !phone || card === this.opened;
+      card.dataset.folded = String(!open);
+      if (!title) continue;
+      if (phone) {
+        title.setAttribute("role", "button");
+        title.tabIndex = 0;
+        title.setAttribute("aria-expanded", String(open));
+      } else {
+        title.removeAttribute("role");
+        title.removeAttribute("tabindex");
+        title.removeAttribute("aria-expanded");
+      }
+    }
   }
 
   show(name, focus = false) {

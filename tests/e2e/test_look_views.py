@@ -279,6 +279,13 @@ def test_try_it_races_the_suggested_change_beside_the_original(
     assert second["config"]["optimizer"]["lr"] == 0.5
     for key in ("model", "batch_size", "epochs", "seed", "dataset"):
         assert first["config"][key] == second["config"][key] == original["config"][key], key
+    # the two configs differ by the advised change and nothing else
+    advised = {item["code"]: item for item in coach(server, runs["provoked"])}["lr_too_high"]["changes"]
+    assert advised == {"lr": second["config"]["optimizer"]["lr"]}
+    mine, theirs = dict(first["config"]), dict(second["config"])
+    mine["optimizer"] = {**mine["optimizer"], "lr": None}
+    theirs["optimizer"] = {**theirs["optimizer"], "lr": None}
+    assert mine == theirs
     page.click("[data-tab='train']")
     expect(page.locator("[data-run-name]")).to_contain_text(ids[1])  # the new settings are followed
     stop_active(server)

@@ -16,6 +16,8 @@ const GAMMA = 0.6; // as the weight images: middling values stay visible
 const BASE = 0.5; // the digit under the colours, dimmed
 const ERASE_SHARE = 0.2; // of the inked cells that push the class: the top fifth
 const INKED = 0.05; // a cell of the seen image with at least this much ink
+// A drawing reaches the network through the server's picture preprocessing, which always makes
+// 28x28 (deeplook/app/imaging.py), whatever the dataset: so the seen image is 28 cells square.
 
 export class SaliencyView {
   /** `root`: the Draw panel; `predictor`: its answers (an "answer" event on `root` after each); `pad`. */

@@ -31,7 +31,11 @@ class Server:
     """``deeplook serve`` on a free loopback port with a temporary data folder (or a given one)."""
 
     def __init__(
-        self, env: dict[str, str] | None = None, data_dir: Path | None = None, args: Sequence[str] = ()
+        self,
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+        args: Sequence[str] = (),
+        cwd: Path | None = None,
     ) -> None:
         self._folder = None if data_dir else tempfile.TemporaryDirectory(prefix="deeplook-bench-")
         self.data_dir = data_dir or Path(self._folder.name) / "data"  # type: ignore[union-attr]
@@ -48,6 +52,7 @@ class Server:
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=cwd,  # `python -m` puts the working directory first on sys.path: another tree, another cwd
         )
         self.http = httpx.Client(base_url=self.url, timeout=60)
         deadline = time.monotonic() + 90

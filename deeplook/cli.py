@@ -41,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, or DEEPLOOK_HOST)")
     serve.add_argument("--port", type=_positive_int, help="port (default 8000, or DEEPLOOK_PORT)")
     serve.add_argument("--data-dir", type=Path, help="database and checkpoints (or DEEPLOOK_DATA_DIR)")
+    serve.add_argument(
+        "--predict-only",
+        action="store_true",
+        help="a replica: predict, export and health only, serving the data folder's pinned (or current) "
+        "model, picking up a new pin within a second (or DEEPLOOK_PREDICT_ONLY)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="uvicorn worker processes, with --predict-only (or DEEPLOOK_WORKERS)",
+    )
 
     train = commands.add_parser("train", help="train a network in the terminal")
     train.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
@@ -184,10 +195,16 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.data_dir is not None:
         os.environ["DEEPLOOK_DATA_DIR"] = str(args.data_dir)
+    if args.predict_only:  # through the environment, so every worker process builds the same settings
+        os.environ["DEEPLOOK_PREDICT_ONLY"] = "1"
     try:
         settings = Settings()
     except ValidationError as error:
         print(f"deeplook: invalid settings: {error}", file=sys.stderr)
+        return 2
+    workers = args.workers or settings.workers
+    if workers > 1 and not settings.predict_only:
+        print("deeplook: several workers need --predict-only (one server owns the training)", file=sys.stderr)
         return 2
     uvicorn.run(
         "deeplook.app.main:create_app",
@@ -201,6 +218,7 @@ def run_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
         log_level="info",
         access_log=settings.access_log,
+        workers=workers,
     )
     return 0
 

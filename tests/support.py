@@ -30,7 +30,15 @@ def free_port() -> int:
 class Server:
     """``deeplook serve`` in its own process on a free loopback port."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, startup: float = 30) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        startup: float = 30,
+        command: list[str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        """``command`` runs instead of ``python -m deeplook`` (an installed ``deeplook``, say), in ``cwd``."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
@@ -45,8 +53,9 @@ class Server:
         }
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "deeplook", "serve", "--port", str(self.port)],
+                [*(command or [sys.executable, "-m", "deeplook"]), "serve", "--port", str(self.port)],
                 env=environment,
+                cwd=cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     max_image_pixels: int = Field(16_000_000, ge=784, description="uploaded images above this get 413")
     max_batch: int = Field(1000, ge=1, description="most inputs in one batch prediction")
+    max_batch_bytes: int = Field(
+        20_000_000,
+        ge=1024,
+        description="batch prediction bodies above this get 413 (1,000 inputs: 0.8 MB as uint8, 3.1 MB as "
+        "float32, 4-15 MB as JSON)",
+    )
     ws_max_message_bytes: int = Field(4096, ge=128, description="largest frame a websocket client may send")
     ws_updates_per_second: float = Field(20.0, gt=0, le=100, description="step messages per client, at most")
     ws_sends_per_second: float = Field(
@@ -64,9 +70,24 @@ class Settings(BaseSettings):
     store_lock_limit: float = Field(
         60.0, gt=0, description="seconds a locked database is waited for before a run fails"
     )
+    predict_only: bool = Field(
+        False,
+        description="a replica: predict, export and health only, serving the data folder's current model",
+    )
+    workers: int = Field(1, ge=1, description="uvicorn worker processes (with predict_only)")
+    model_poll_interval: float = Field(
+        0.25, gt=0, le=10, description="seconds between a replica's checks for a newly pinned model"
+    )
     access_log: bool = Field(False, description="log every request (costs time under heavy load)")
     stop_wait: float = Field(
         5.0, gt=0, description="seconds a stopping run's worker gets before it is killed"
+    )
+    worker_niceness: int = Field(
+        5,
+        ge=0,
+        le=19,
+        description="how much lower the trainers' CPU priority is than the server's, so that pages, the "
+        "stream and predictions stay quick while runs train on every core (0: the same)",
     )
 
     @field_validator("allowed_origins", mode="before")

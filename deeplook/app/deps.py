@@ -21,43 +21,43 @@ from deeplook.app.views import RunViews
 from deeplook.app.writer import StoreWriter
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_runs(request: Request) -> RunManager:
+async def get_runs(request: Request) -> RunManager:
     return request.app.state.runs
 
 
-def get_models(request: Request) -> ModelRegistry:
+async def get_models(request: Request) -> ModelRegistry:
     return request.app.state.models
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_datasets(request: Request) -> DatasetCache:
+async def get_datasets(request: Request) -> DatasetCache:
     return request.app.state.datasets
 
 
-def get_reports(request: Request) -> ReportStore:
+async def get_reports(request: Request) -> ReportStore:
     return request.app.state.reports
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
-def get_views(request: Request) -> RunViews:
+async def get_views(request: Request) -> RunViews:
     return request.app.state.views
 
 
-def get_files(request: Request) -> RunFiles:
+async def get_files(request: Request) -> RunFiles:
     return request.app.state.files
 
 
-def get_writer(request: Request) -> StoreWriter:
+async def get_writer(request: Request) -> StoreWriter:
     return request.app.state.writer
 
 

@@ -51,6 +51,9 @@ ERRORS: Mapping[str, ErrorKind] = MappingProxyType(
         "invalid_input": ErrorKind(422, "{error}"),
         "bad_input": ErrorKind(400, "{error}"),
         "too_large": ErrorKind(413, "{error}"),
+        "unsupported_media_type": ErrorKind(
+            415, "this route takes {accepted}; the body sent is {media_type!r}"
+        ),
         "wrong_shape": ErrorKind(
             422, "model {run} takes {expected} inputs ({dataset}); this input has {found}"
         ),

@@ -5,8 +5,9 @@ active run. Status messages (a run was created, changed state or ended) go to ev
 lists stay current; steps, epochs, progress and changes go to a run's followers only.
 
 ``publish`` never waits: it appends to each follower's queue and wakes its sender. Step batches are
-merged per client and run, so a client that reads slowly gets fewer, larger step messages; a client
-whose queue overflows is marked stuck and its socket is closed by its sender.
+joined per client and run, so a client that reads slowly gets fewer, larger step messages (their JSON
+joined from each batch's, made once for all clients); a client whose queue overflows is marked stuck
+and its socket is closed by its sender.
 """
 
 from __future__ import annotations
@@ -17,32 +18,56 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import cached_property
 
+from pydantic_core import to_json
+
 from deeplook.app.messages import StepMessage
 
 STEP_LIMIT = 50_000
 """Steps a client may fall behind by before it is closed (1013) to reconnect and get a snapshot."""
 
 
+COLUMNS = ("step", "epoch", "loss", "accuracy")
+"""A step message's columns, in the order its JSON holds them."""
+
+
+class StepPart:
+    """One published step message and its JSON, made once and shared by every client that sends it."""
+
+    def __init__(self, message: StepMessage) -> None:
+        self.message = message
+
+    @cached_property
+    def text(self) -> str:
+        return self.message.model_dump_json()
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """Each column's JSON without its brackets, as ``model_dump_json`` writes it."""
+        return tuple(to_json(getattr(self.message, name)).decode()[1:-1] for name in COLUMNS)
+
+
 class StepBatch:
     """Steps of one run for the stream, serialised once however many clients send them.
 
     Batches a slow client has not taken yet are joined by reference (constant time, however far
-    behind it is) and merged into one message only when it is sent."""
+    behind it is) and sent as one message, made by joining the parts' JSON: no client's frame
+    serialises a number again."""
 
-    def __init__(self, message: StepMessage, *more: StepMessage) -> None:
-        self.parts = (message, *more)
+    def __init__(self, message: StepMessage | StepPart, *more: StepPart) -> None:
+        self.parts = (message if isinstance(message, StepPart) else StepPart(message), *more)
 
     @property
     def run_id(self) -> str:
-        return self.parts[0].run_id
+        return self.parts[0].message.run_id
 
     @property
     def steps(self) -> int:
-        return sum(len(part.step) for part in self.parts)
+        return sum(len(part.message.step) for part in self.parts)
 
     @property
     def last_step(self) -> int:
-        return self.parts[-1].step[-1] if self.parts[-1].step else 0
+        last = self.parts[-1].message.step
+        return last[-1] if last else 0
 
     def joined(self, later: StepBatch) -> StepBatch:
         return StepBatch(*self.parts, *later.parts)
@@ -50,8 +75,13 @@ class StepBatch:
     @cached_property
     def text(self) -> str:
         if len(self.parts) == 1:
-            return self.parts[0].model_dump_json()
-        return _merge(self.parts).model_dump_json()
+            return self.parts[0].text
+        columns = [
+            f'"{name}":[' + ",".join(c for part in self.parts if (c := part.columns[i])) + "]"
+            for i, name in enumerate(COLUMNS)
+        ]
+        run_id = to_json(self.run_id).decode()
+        return '{"type":"step","run_id":' + run_id + "," + ",".join(columns) + "}"
 
 
 Outgoing = str | StepBatch
@@ -177,13 +207,3 @@ class Hub:
         self.closing = True
         for subscription in self._subscribers:
             subscription.close()
-
-
-def _merge(parts: tuple[StepMessage, ...]) -> StepMessage:
-    return StepMessage.model_construct(  # every part is already valid
-        run_id=parts[0].run_id,
-        step=[s for part in parts for s in part.step],
-        epoch=[e for part in parts for e in part.epoch],
-        loss=[v for part in parts for v in part.loss],
-        accuracy=[a for part in parts for a in part.accuracy],
-    )

@@ -10,16 +10,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 from threadpoolctl import threadpool_limits
 
 from deeplook import __version__
+from deeplook.app import replica
 from deeplook.app.config import Settings
 from deeplook.app.datasets import DatasetCache
 from deeplook.app.errors import ServiceError
@@ -29,7 +31,7 @@ from deeplook.app.looks import Looks
 from deeplook.app.messages import message_schema
 from deeplook.app.models import ModelRegistry
 from deeplook.app.reports import ReportStore
-from deeplook.app.routes import docs, inspect, look, models, predict, races, runs, service, trace, ws
+from deeplook.app.routes import docs, export, inspect, look, models, predict, races, runs, service, trace, ws
 from deeplook.app.runs import RunManager
 from deeplook.app.store import Store
 from deeplook.app.workers.base import Executor
@@ -119,18 +121,39 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": details}, status_code=422)
 
 
-def openapi_with_messages(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every websocket message's schema among its components."""
+def openapi_with_messages(app: FastAPI, messages: bool = True) -> dict[str, Any]:
+    """The OpenAPI document, with every websocket message's schema among its components (unless
+    ``messages`` is false: a replica has no websocket)."""
     if app.openapi_schema is None:
         document = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
         components = document.setdefault("components", {}).setdefault("schemas", {})
-        for direction in message_schema().values():
-            components.update(direction.pop("$defs", {}))
-        document["x-websocket-messages"] = message_schema()
-        for direction in document["x-websocket-messages"].values():
-            direction.pop("$defs", None)
+        components.update(predict.REQUEST_SCHEMAS)  # bodies the predict routes read themselves
+        if messages:
+            for direction in message_schema().values():
+                components.update(direction.pop("$defs", {}))
+            document["x-websocket-messages"] = message_schema()
+            for direction in document["x-websocket-messages"].values():
+                direction.pop("$defs", None)
         app.openapi_schema = document
     return app.openapi_schema
+
+
+def include_routes(app: FastAPI, settings: Settings) -> list[APIRouter]:
+    """Every route of the full server, predict's first: routes are matched in order, predict is hot."""
+    routers = [m.router for m in (predict, runs, export, races, models, inspect, look, trace, service, ws)]
+    for router in routers:
+        app.include_router(router)
+    app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
+    app.include_router(
+        predict.batch_router, max_body_size=max(settings.max_batch_bytes, settings.max_body_bytes)
+    )
+    app.include_router(docs.router)
+    app.include_router(service.fallback)
+    return [*routers, runs.import_router, predict.batch_router]
+
+
+def route_methods(route: BaseRoute) -> set[str]:
+    return getattr(route, "methods", None) or set()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -140,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="deeplook",
         summary="Watch a NumPy neural network learn MNIST live, look inside it, and ask it what you drew.",
         version=__version__,
-        lifespan=lifespan,
+        lifespan=replica.lifespan if settings.predict_only else lifespan,
         max_body_size=settings.max_body_bytes,
         docs_url=None,
         redoc_url=None,
@@ -149,24 +172,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(sqlite3.Error, database_error)
-    app.add_middleware(
-        GZipMiddleware, minimum_size=64_000, compresslevel=4
-    )  # level 9: 4x the time  # long histories: 6 MB of JSON -> ~1.5 MB
-    routers = [m.router for m in (runs, races, models, inspect, look, trace, predict, service, ws, docs)]
-    for router in routers:
-        app.include_router(router)
-    app.include_router(runs.import_router, max_body_size=settings.max_model_bytes)
-    app.include_router(service.fallback)
+    # long histories: 6 MB of JSON -> ~1.5 MB; level 4, as level 9 takes 4x the time
+    app.add_middleware(GZipMiddleware, minimum_size=64_000, compresslevel=4)
+    if settings.predict_only:
+        routers = replica.include_routes(app, settings)
+        app.openapi = lambda: openapi_with_messages(app, messages=False)  # type: ignore[method-assign]
+    else:
+        routers = include_routes(app, settings)
+        app.openapi = lambda: openapi_with_messages(app)  # type: ignore[method-assign]
     if settings.allowed_origins:
-        routes = [route for router in [*routers, runs.import_router] for route in router.routes]
-        methods = {method for route in routes for method in getattr(route, "methods", None) or ()}
+        methods = {method for router in routers for route in router.routes for method in route_methods(route)}
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.allowed_origins,
             allow_methods=sorted(methods - {"HEAD"}),  # every method a route answers, PATCH too
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.openapi = lambda: openapi_with_messages(app)  # type: ignore[method-assign]
-    if STATIC_DIR.is_dir():
+    if STATIC_DIR.is_dir() and not settings.predict_only:
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

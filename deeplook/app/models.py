@@ -8,6 +8,7 @@ answer does, never half-way through a swap. Any run's any saved epoch can also b
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -45,6 +46,15 @@ class ServingModel:
             class_names=list(DATASETS[self.dataset].class_names),
             pinned=pinned,
         )
+
+    @functools.cached_property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(DATASETS[self.dataset].class_names)
+
+    @functools.cached_property
+    def info_json(self) -> tuple[bytes, bytes]:
+        """``info()`` serialised once: (not pinned, pinned), for answers that embed it."""
+        return self.info(False).model_dump_json().encode(), self.info(True).model_dump_json().encode()
 
 
 class ModelRegistry:
@@ -113,6 +123,19 @@ class ModelRegistry:
         if current is not None and current.run_id == run_id and epoch in (None, current.epoch):
             return current
         return self.load(run_id, epoch)
+
+    def at_hand(self, run_id: str | None, epoch: int | None = None) -> ServingModel | None:
+        """What ``get`` answers when it needs neither the database nor a file (so it can run on the
+        event loop); None when it does. Raises what ``get`` raises for no model or an epoch alone."""
+        if run_id is None:
+            return self.get(None, epoch)
+        current = self.current
+        if current is not None and current.run_id == run_id and epoch in (None, current.epoch):
+            return current
+        if epoch is None:
+            return None  # a run's latest epoch is in the database
+        with self._lock:
+            return self._cache.get((run_id, epoch))
 
     def load(self, run_id: str, epoch: int | None, run: RunRecord | None = None) -> ServingModel:
         """A run's model of ``epoch`` (None: the latest), from memory or its file (blocking)."""

@@ -260,6 +260,7 @@ class RunManager:
             schedule=tuple(run.lr_changes),
             pace=pace_interval(run.pace, run.config),  # type: ignore[arg-type]
             paused=run.pace == "step" or run.pause_requested,
+            niceness=self.settings.worker_niceness,
         )
         try:
             run.worker = self.executor.start(assignment, recorder.deliver, recorder.post)

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.augment import AUGMENTATIONS
@@ -241,13 +249,36 @@ class RunMetrics(BaseModel):
 # -- predict ----------------------------------------------------------------------------------------
 
 
+def _values(count: int, item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item, "minItems": count, "maxItems": count}
+
+
+PIXEL_VALUE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
+PIXELS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        _values(PIXELS, PIXEL_VALUE),
+        _values(IMAGE_SHAPE[0], _values(IMAGE_SHAPE[1], PIXEL_VALUE)),
+    ],
+    "description": f"{PIXELS} values in [0, 1] (row-major), or {IMAGE_SHAPE[0]} rows of "
+    f"{IMAGE_SHAPE[1]}; ink is 1",
+}
+IMAGE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "description": "a PNG or JPEG as base64 or a data URL",
+}
+EXACTLY_ONE: dict[str, Any] = {"oneOf": [{"required": ["pixels"]}, {"required": ["image"]}]}
+"""The JSON schema's way of saying "give exactly one of pixels or image"."""
+
+
 class PixelsOrImage(Strict):
-    pixels: list[float] | list[list[float]] | None = Field(
-        None,
-        description=f"{PIXELS} values in [0, 1] (row-major), or {IMAGE_SHAPE[0]} rows of "
-        f"{IMAGE_SHAPE[1]}; ink is 1",
-    )
-    image: str | None = Field(None, description="a PNG or JPEG as base64 or a data URL")
+    """One input: its pixels, or a picture of it (exactly one of the two)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=EXACTLY_ONE)
+
+    # Validated by ``_check_pixels`` (one message naming the problem); documented with its real bounds.
+    pixels: Annotated[list[float] | list[list[float]] | None, WithJsonSchema(PIXELS_SCHEMA)] = None
+    image: Annotated[str | None, WithJsonSchema(IMAGE_SCHEMA)] = None
 
     @field_validator("pixels")
     @classmethod
@@ -280,18 +311,43 @@ class PixelsOrImage(Strict):
         return self
 
 
-class PredictRequest(PixelsOrImage):
+RETURN_PIXELS_HELP = f"also return the {PIXELS} values the network saw (after the picture's preprocessing)"
+
+
+class PredictOptions(Strict):
+    """What a prediction may ask for besides its input; a JSON body carries them as fields, a binary or
+    image body as query parameters."""
+
     run_id: RunId | None = Field(None, description="default: the current model")
     epoch: Annotated[int, Field(ge=0)] | None = Field(
         None, description="with run_id: that epoch's model (0: the random start)"
     )
-    explain: bool = Field(False, description="also return every layer's activations")
+    explain: bool = Field(
+        False, description="also return every layer's activations and the last layer's contributions"
+    )
+    return_pixels: bool = Field(False, description=RETURN_PIXELS_HELP)
 
 
-class BatchPredictRequest(Strict):
-    inputs: list[PixelsOrImage] = Field(min_length=1, description="at most DEEPLOOK_MAX_BATCH items")
+class PredictRequest(PixelsOrImage, PredictOptions):
+    """One input to classify, and which model answers."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={**EXACTLY_ONE, "dependentRequired": {"epoch": ["run_id"]}}
+    )
+
+
+class BatchOptions(Strict):
     run_id: RunId | None = None
     epoch: Annotated[int, Field(ge=0)] | None = None
+    return_pixels: bool = Field(False, description=RETURN_PIXELS_HELP)
+
+
+class BatchPredictRequest(BatchOptions):
+    """Inputs classified in one forward pass by one model."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"dependentRequired": {"epoch": ["run_id"]}})
+
+    inputs: list[PixelsOrImage] = Field(min_length=1, description="at most DEEPLOOK_MAX_BATCH items")
 
 
 class ModelInfo(BaseModel):
@@ -307,7 +363,9 @@ class Prediction(BaseModel):
     digit: int = Field(description="the winning class index")
     label: str = Field(description="the winning class name")
     probabilities: list[float]
-    pixels: list[float] = Field(description=f"the {PIXELS} values the network saw, row-major")
+    pixels: list[float] | None = Field(
+        None, description=f"with return_pixels (or explain): the {PIXELS} values the network saw, row-major"
+    )
 
 
 class PredictResponse(Prediction):

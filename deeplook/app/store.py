@@ -370,6 +370,18 @@ class Store:
         rows = self._query("SELECT run_id, epoch, pinned_at FROM pins WHERE key = 'current'")
         return Pin(*rows[0]) if rows else None
 
+    def serving_version(self) -> tuple[object, ...]:
+        """What decides the current model, in one cheap read: the pin, the pinned run's latest epoch,
+        and the newest run with a trained model and its latest epoch (replicas poll this)."""
+        rows = self._query(
+            "SELECT (SELECT run_id || '/' || coalesce(epoch, '') || '/' || pinned_at FROM pins"
+            " WHERE key = 'current'),"
+            " (SELECT checkpoint_epoch FROM runs WHERE id = (SELECT run_id FROM pins WHERE key = 'current')),"
+            " (SELECT id || '/' || checkpoint_epoch FROM runs WHERE checkpoint_epoch >= 1"
+            " ORDER BY created_at DESC LIMIT 1)"
+        )
+        return tuple(rows[0])
+
     def integrity_check(self) -> str:
         return str(self._query("PRAGMA integrity_check")[0][0])
 

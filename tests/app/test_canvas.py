@@ -68,4 +68,7 @@ def test_the_png_is_what_the_canvas_exports() -> None:
 def test_the_stored_drawn_images_are_the_strokes_through_the_predict_path() -> None:
     drawn = load_drawn()
     fresh = np.stack([drawing_pixels(d.strokes) for d in drawn.drawings])
-    np.testing.assert_array_equal(np.rint(fresh * 255).astype(np.uint8), drawn.images)
+    difference = np.abs(np.rint(fresh * 255).astype(int) - drawn.images.astype(int))
+    # the same but for rounding: Pillow releases before the one the set was made with (13) differ by
+    # one grey level on 2 of its 470,400 pixels
+    assert difference.max() <= 1 and np.count_nonzero(difference) <= 10

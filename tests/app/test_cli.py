@@ -90,3 +90,10 @@ def test_data_command_reports_the_source(capsys, mnist):
     assert main(["data", "--offline"]) == 0
     out = capsys.readouterr().out
     assert "source:  cache" in out and "60000 images" in out
+
+
+def test_several_workers_need_predict_only(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPLOOK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DEEPLOOK_PREDICT_ONLY", raising=False)
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "--predict-only" in capsys.readouterr().err

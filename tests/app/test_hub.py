@@ -1,4 +1,4 @@
-"""The hub: per-client queues, step batches merged per client and run, following runs."""
+"""The hub: per-client queues, step batches joined per client and run, following runs."""
 
 import asyncio
 
@@ -79,3 +79,17 @@ def test_frames_are_spaced_by_the_number_of_viewers_not_of_runs():
     for run in "abcdef":
         hub.set_active(run, True)
     assert hub.frame_interval == 0.05  # six runs, no viewers: the same spacing
+
+
+def test_a_joined_batch_is_the_json_of_its_merged_message():
+    parts = [steps("r", [1, 2]), steps("r", []), steps("r", [3])]
+    parts[0].parts[0].message.loss[1] = 1e-05  # numbers written as pydantic writes them
+    joined = parts[0].joined(parts[1]).joined(parts[2])
+    merged = StepMessage(
+        run_id="r", step=[1, 2, 3], epoch=[1, 1, 1], loss=[0.5, 1e-05, 0.5], accuracy=[0.9, 0.9, 0.9]
+    )
+    assert joined.text == merged.model_dump_json()
+    assert joined.steps == 3 and joined.last_step == 3
+    assert parts[0].text == parts[0].parts[0].message.model_dump_json()
+    # every client's join shares the parts' JSON: a part is serialised once
+    assert joined.parts[0] is parts[0].parts[0]

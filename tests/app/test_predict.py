@@ -57,7 +57,10 @@ def test_the_same_digits_drawn_large_and_off_centre_give_the_same_answers(traine
     for i in DIGITS:
         pixels = client.post("/api/predict", json={"pixels": (mnist.test_images[i] / 255).tolist()}).json()
         png = drawn_large(mnist.test_images[i], offset=(50, 6) if i % 2 else (4, 52))
-        image = client.post("/api/predict", json={"image": base64.b64encode(png).decode()}).json()
+        image = client.post(
+            "/api/predict", json={"image": base64.b64encode(png).decode(), "return_pixels": True}
+        ).json()
+        assert "pixels" not in pixels  # only when asked
         upload = client.post("/api/predict/file", files={"file": ("digit.png", png, "image/png")}).json()
         assert image["digit"] == pixels["digit"] == upload["digit"], i
         seen = np.array(image["pixels"]).reshape(28, 28)
@@ -133,3 +136,123 @@ def test_no_model_yet_is_a_409_saying_to_train(client):
     assert response.status_code == 409
     assert "train" in response.json()["detail"] or "start a run" in response.json()["detail"]
     assert client.get("/api/ready").status_code == 503
+
+
+def test_raw_pixels_as_uint8_or_float32_and_picture_bodies_give_the_json_answers(trained, mnist):
+    client, run = trained
+    image = mnist.test_images[3]
+    as_json = client.post("/api/predict", json={"pixels": (image / 255).tolist()}).json()
+    raw = {"content-type": "application/octet-stream"}
+    as_uint8 = client.post("/api/predict", content=image.tobytes(), headers=raw).json()
+    floats = (image.astype(np.float32) / 255).astype("<f4").tobytes()
+    as_float32 = client.post(
+        "/api/predict?dtype=float32&return_pixels=true", content=floats, headers=raw
+    ).json()
+    for answer in (as_uint8, as_float32):
+        np.testing.assert_allclose(answer["probabilities"], as_json["probabilities"], atol=1e-6)
+        assert answer["model"] == as_json["model"]
+    np.testing.assert_allclose(as_float32["pixels"], image / 255, atol=1e-7)
+    png = drawn_large(image, (20, 30))
+    picture = client.post("/api/predict", content=png, headers={"content-type": "image/png"})
+    base64_picture = client.post("/api/predict", json={"image": base64.b64encode(png).decode()})
+    assert picture.json()["probabilities"] == base64_picture.json()["probabilities"]
+    named = client.post(f"/api/predict?run_id={run['id']}&epoch=1", content=image.tobytes(), headers=raw)
+    assert named.json()["model"]["epoch"] == 1 and not named.json()["model"]["pinned"]
+    # a JSON body's options win over the query's
+    both = client.post(f"/api/predict?epoch=2&run_id={run['id']}", json={"pixels": [0.0] * 784, "epoch": 1})
+    assert both.json()["model"]["epoch"] == 1
+
+
+def test_raw_batches_of_a_thousand_match_the_json_batch(trained, mnist):
+    client, _ = trained
+    images = mnist.test_images[:1000]
+    raw = client.post(
+        "/api/predict/batch", content=images.tobytes(), headers={"content-type": "application/octet-stream"}
+    )
+    assert raw.status_code == 200, raw.text
+    predictions = raw.json()["predictions"]
+    assert len(predictions) == 1000 and "pixels" not in predictions[0]
+    digits = np.array([p["digit"] for p in predictions])
+    assert np.mean(digits == mnist.test_labels[:1000]) > 0.85
+    inputs = [{"pixels": (image / 255).tolist()} for image in images[:20]]
+    as_json = client.post("/api/predict/batch", json={"inputs": inputs, "return_pixels": True}).json()
+    assert [p["digit"] for p in as_json["predictions"]] == digits[:20].tolist()
+    np.testing.assert_allclose(as_json["predictions"][5]["pixels"], images[5] / 255, atol=1e-7)
+    floats = (images[:3].astype(np.float32) / 255).tobytes()
+    three = client.post(
+        "/api/predict/batch?dtype=float32",
+        content=floats,
+        headers={"content-type": "application/octet-stream"},
+    )
+    assert [p["digit"] for p in three.json()["predictions"]] == digits[:3].tolist()
+
+
+@pytest.mark.parametrize(
+    ("url", "content", "content_type", "status", "message"),
+    [
+        ("/api/predict", b"\x00" * 783, "application/octet-stream", 422, "784 values (784 bytes)"),
+        ("/api/predict", b"\x00" * 1568, "application/octet-stream", 422, "/api/predict/batch"),
+        ("/api/predict?dtype=float32", b"\x00" * 784, "application/octet-stream", 422, "3136 bytes"),
+        (
+            "/api/predict?dtype=float32",
+            np.full(784, 2, "<f4").tobytes(),
+            "application/octet-stream",
+            422,
+            "in [0, 1]: index 0 is 2.0",
+        ),
+        (
+            "/api/predict/batch?dtype=float32",
+            np.concatenate([np.zeros(784), [np.nan] * 784]).astype("<f4").tobytes(),
+            "application/octet-stream",
+            422,
+            "inputs[1]: pixels must be finite",
+        ),
+        ("/api/predict/batch", b"\x00" * 785, "application/octet-stream", 422, "a multiple of 784"),
+        ("/api/predict/batch", b"\x00" * 784 * 1001, "application/octet-stream", 422, "at most 1000"),
+        ("/api/predict?dtype=int8", b"\x00" * 784, "application/octet-stream", 422, "dtype"),
+        ("/api/predict?epoch=-1", b"\x00" * 784, "application/octet-stream", 422, "epoch"),
+        ("/api/predict", b"hello", "text/plain", 415, "application/octet-stream"),
+        ("/api/predict", b"GIF89a", "image/png", 422, "only PNG and JPEG"),
+        ("/api/predict/batch", b"\x89PNG", "image/png", 415, "application/json"),
+    ],
+)
+def test_bad_raw_bodies_get_a_4xx_naming_the_problem(trained, url, content, content_type, status, message):
+    client, _ = trained
+    response = client.post(url, content=content, headers={"content-type": content_type})
+    assert response.status_code == status, response.text
+    assert message in str(response.json()["detail"])
+
+
+def test_the_openapi_document_describes_the_bodies_with_their_bounds(trained):
+    client, _ = trained
+    document = client.get("/openapi.json").json()
+    body = document["paths"]["/api/predict"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/json", "application/octet-stream", "image/png", "image/jpeg"}
+    request = document["components"]["schemas"]["PredictRequest"]
+    flat, rows = request["properties"]["pixels"]["anyOf"]
+    assert flat["minItems"] == flat["maxItems"] == 784 and flat["items"] == {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1,
+    }
+    assert rows["minItems"] == rows["items"]["maxItems"] == 28
+    assert request["oneOf"] == [{"required": ["pixels"]}, {"required": ["image"]}]
+    batch = document["components"]["schemas"]["BatchPredictRequest"]
+    assert batch["properties"]["inputs"]["items"] == {"$ref": "#/components/schemas/PixelsOrImage"}
+    parameters = {p["name"] for p in document["paths"]["/api/predict"]["post"]["parameters"]}
+    assert parameters == {"run_id", "epoch", "explain", "return_pixels", "dtype"}
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        [{"image": [None, None]}],
+        [{"pixels": "abc"}],
+        [{"image": 5}],
+        [{"pixels": [0.1] * 784, "image": None}, 3],
+    ],
+)
+def test_odd_batch_items_are_judged_by_the_request_model(trained, inputs):
+    client, _ = trained
+    response = client.post("/api/predict/batch", json={"inputs": inputs})
+    assert response.status_code in (200, 422), response.text

@@ -113,6 +113,9 @@ def test_a_killed_worker_fails_its_run_alone_and_the_run_resumes_bit_for_bit(ser
     wait_for_run(server.http.get, victim, lambda r: r["checkpoint_epoch"] >= 1 and r["status"] == "running")
     probe = HealthProbe(server)
     pid = worker_pid(server, victim)
+    # trainers yield the CPU to the server (DEEPLOOK_WORKER_NICENESS, 5 by default)
+    server_priority = os.getpriority(os.PRIO_PROCESS, server.process.pid)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == server_priority + 5
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
     failed = wait_for_run(server.http.get, victim, lambda r: r["status"] != "running", timeout=10)

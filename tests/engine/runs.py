@@ -23,17 +23,21 @@ class Trained:
     weights: list[Weights] = field(default_factory=list)
     epochs: list[EpochMetrics] = field(default_factory=list)
     steps: list[StepMetrics] = field(default_factory=list)
-    layers: list[LayerHealth] = field(default_factory=list)
+    layers: list[list[LayerHealth]] = field(default_factory=list)
+    """Per completed epoch, its layers' health."""
     reason_code: str | None = None
 
-    def history(self) -> RunHistory:
+    def history(self, epochs: int | None = None) -> RunHistory:
+        """What the coach reads after the last epoch (or after the first ``epochs``)."""
+        end = len(self.epochs) if epochs is None else epochs
+        steps = [s for s in self.steps if s.epoch <= end]
         return RunHistory(
             config=self.config,
-            epochs=self.epochs,
-            step_losses=np.array([s.loss for s in self.steps]),
-            step_epochs=np.array([s.epoch for s in self.steps]),
-            layers=self.layers,
-            reason_code=self.reason_code,
+            epochs=self.epochs[:end],
+            step_losses=np.array([s.loss for s in steps]),
+            step_epochs=np.array([s.epoch for s in steps]),
+            layers=self.layers[end - 1] if end else [],
+            reason_code=self.reason_code if end == len(self.epochs) else None,
         )
 
 
@@ -51,7 +55,7 @@ def train(data: Dataset, preset: str, **settings: Any) -> Trained:
                 event.epoch, event.weights, data.test_images, data.test_labels,
                 event.gradients, event.update_ratios, event.test,
             )  # fmt: skip
-            run.layers = report.layers
+            run.layers.append(report.layers)
         elif isinstance(event, RunFinished):
             run.reason_code = event.reason.code if event.reason is not None else None
     return run

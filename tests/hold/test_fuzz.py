@@ -14,6 +14,7 @@ from schemathesis.specs.openapi.checks import (
 
 from deeplook.app.config import Settings
 from deeplook.app.main import create_app
+from tests.hold import fuzz_media  # noqa: F401  (registers real pictures and raw pixel rows as bodies)
 from tests.support import Server, finished, wait_for_run
 
 pytestmark = pytest.mark.slow

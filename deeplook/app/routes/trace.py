@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from deeplook.app.deps import Authorized, DatasetsDep, ModelsDep, SettingsDep, ViewsDep
 from deeplook.app.errors import ServiceError
-from deeplook.app.imaging import ImageError, ImageLimits, decode_base64_image, image_to_pixels
-from deeplook.app.routes.predict import image_error
+from deeplook.app.imaging import ImageLimits
+from deeplook.app.routes.predict import picture
 from deeplook.app.schemas import INVALID, MAX_CLASSES, RUN_ID_PATTERN, PixelsOrImage, Strict, documented
 from deeplook.app.views import Body, json_body
 from deeplook.engine import trace
@@ -234,10 +234,7 @@ def _pixels(image: PixelsOrImage, limits: ImageLimits) -> np.ndarray:
     if image.pixels is not None:
         return np.asarray(image.pixels, dtype=np.float32)
     assert image.image is not None
-    try:
-        return image_to_pixels(decode_base64_image(image.image, limits), limits)
-    except ImageError as error:
-        raise image_error(error) from error
+    return picture(image.image, limits)
 
 
 class GradientCheckRequest(BatchRequest):

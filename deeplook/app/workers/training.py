@@ -60,6 +60,8 @@ class Assignment:
     pace: float = 0.0
     """Seconds per step at least (0: full speed)."""
     paused: bool = False
+    niceness: int = 0
+    """Lower the worker's CPU priority by this much before training (``os.nice``)."""
 
 
 # -- events, worker to server -----------------------------------------------------------------------
@@ -199,6 +201,8 @@ def training_events(
 ) -> Iterator[WorkerEvent]:
     """Train the assigned run, yielding what the server must know; never raises."""
     try:
+        if assignment.niceness:
+            os.nice(assignment.niceness)
         yield Progress(f"opening {assignment.config.dataset}", None)
         shared = assignment.dataset
         data = data or (shared if isinstance(shared, Dataset) else open_shared(shared))

@@ -109,7 +109,7 @@ export const api = {
   race: (id) => request("GET", `/api/races/${encodeURIComponent(id)}`),
   stopRace: (id) => request("POST", `/api/races/${encodeURIComponent(id)}/stop`),
   /** Classify a picture (a data URL); `runId` null means the current model. */
-  predict: (image, runId = null) => request("POST", "/api/predict", runId ? { image, run_id: runId } : { image }),
+  predict: (image, runId = null) => request("POST", "/api/predict", { image, return_pixels: true, ...(runId ? { run_id: runId } : {}) }),
   csvUrl: (id) => `${runPath(id)}/metrics.csv`,
   /** Classify an image's pixel values in [0, 1] (row-major) with every layer's activations and the units' contributions. */
   explain: (pixels, runId = null) =>

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.browser import FINISHED, ONE, start_run, stop_active, stroke, wait_live, wait_run
+from tests.e2e.browser import FINISHED, ONE, SCREENSHOTS, start_run, stop_active, stroke, wait_live, wait_run
 from tests.e2e.conftest import Console
 from tests.support import Server
 
@@ -321,3 +321,59 @@ def test_concept_help_opens_with_the_keyboard_and_links_to_its_stage(page: Page,
     page.click("[data-concept-panel='softmax'] a")
     expect(page.locator("[data-tab='step']")).to_have_attribute("aria-selected", "true")
     expect(page.locator(STAGE)).to_have_attribute("data-stage", "y_hat")
+
+
+# -- every stage, in both languages, light and dark, desktop and phone ------------------------------
+
+
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+UNFILLED = r"/\{\w+\}|\b(step|concept)\.[a-zA-Z]+\.?[a-zA-Z]*\b/"  # a placeholder or a key left as is
+
+
+@pytest.mark.parametrize(
+    ("lang", "scheme", "size"),
+    [
+        ("en", "light", "desktop"),
+        ("ko", "dark", "desktop"),
+        ("en", "dark", "phone"),
+        ("ko", "light", "phone"),
+    ],
+)
+def test_every_stage_reads_well_in_both_languages_themes_and_sizes(
+    server: Server,
+    context_factory: Callable[..., BrowserContext],
+    console: Console,
+    run_id: str,
+    lang: str,
+    scheme: str,
+    size: str,
+) -> None:
+    """Each stage: its texts filled in the language (no key, no {placeholder}), no sideways
+    scrolling; a screenshot of each in artifacts/screenshots/step/."""
+    mobile = size == "phone"
+    context = context_factory(
+        viewport=SIZES[size],
+        color_scheme=scheme,
+        locale="ko-KR" if lang == "ko" else "en-US",
+        has_touch=mobile,
+        is_mobile=mobile,
+    )
+    page = console.listen(context.new_page())
+    open_step(page, server)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    folder = SCREENSHOTS / "step"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, stage in enumerate(STAGES):
+        if i:
+            page.locator("[data-step-next]").click()
+        expect(page.locator(STAGE)).to_have_attribute("data-stage", stage)
+        text = page.locator("[data-panel='step']").inner_text()
+        assert not page.evaluate(f"(text) => {UNFILLED}.test(text)", text), f"{stage}: {text[:2000]}"
+        if lang == "ko":  # the stage's explanation is Korean
+            assert page.evaluate(
+                r"() => /[\uac00-\ud7a3]/.test(document.querySelector('.step-why').innerText)"
+            )
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= SIZES[size]["width"], f"{stage} is {width}px wide"
+        page.screenshot(path=str(folder / f"{lang}-{scheme}-{size}-{i:02d}-{stage}.png"), full_page=True)
+    assert console.unexpected() == []

@@ -352,7 +352,7 @@ const en = {
   "inside.mistakes": "Most confident mistakes",
   "inside.mistakesExplain": "Test images the network got wrong while most sure of itself: the true label, then its answer and confidence. Many are hard even for people.",
   "inside.exampleLabel": "True {t}, predicted {p} with {c}",
-  // -- step by step (js/step*.js) and the concept help (js/concept.js) ----------------------------
+  // --- step by step --- (js/step*.js) and the concept help (js/concept.js)
   "tab.step": "Step by step",
   "step.title": "One training step, number by number",
   "step.intro": "The real network of a run on a batch of training images: the forward pass, the loss, every gradient of backpropagation and the update, with the actual numbers, as the notebook teaches it. Nothing here changes the run.",
@@ -537,7 +537,7 @@ const en = {
   "concept.softmax": "The last layer's softmax turns the ten scores into ten probabilities that add up to 100%, so one of the ten classes always wins, even for a scribble or a letter. The network has no 'this is not a digit' answer: a low top probability is its only way of being unsure.",
   "concept.backprop.topic": "one training step",
   "concept.backprop": "Every point of this chart is one step: a forward pass computes the loss of one batch, backpropagation works out how the loss changes with every weight (the chain rule, from the output back, layer by layer), and the optimizer moves each weight a little against its gradient.",
-  // -- /step by step --------------------------------------------------------------------------------
+  // --- end step by step ---
 };
 
 const ko = {
@@ -880,7 +880,7 @@ const ko = {
   "inside.mistakes": "가장 확신한 실수",
   "inside.mistakesExplain": "신경망이 가장 확신하면서 틀린 테스트 이미지입니다. 정답, 그리고 신경망의 답과 확신도를 보여 줍니다. 사람에게도 어려운 것이 많습니다.",
   "inside.exampleLabel": "정답 {t}, 예측 {p} ({c})",
-  // -- step by step (js/step*.js) and the concept help (js/concept.js) ----------------------------
+  // --- step by step --- (js/step*.js) and the concept help (js/concept.js)
   "tab.step": "한 단계씩",
   "step.title": "학습 한 스텝을 숫자 하나하나까지",
   "step.intro": "실행 하나의 실제 신경망을 훈련 이미지 한 배치로 따라갑니다. 순전파, 손실, 역전파의 모든 기울기, 업데이트를 노트북이 가르치는 순서대로 실제 숫자와 함께 보여 줍니다. 여기서 하는 일은 실행을 바꾸지 않습니다.",
@@ -1065,7 +1065,7 @@ const ko = {
   "concept.softmax": "마지막 층의 소프트맥스는 점수 열 개를 합이 100%인 확률 열 개로 바꾸므로, 낙서나 글자에도 열 클래스 중 하나가 언제나 이깁니다. 신경망에는 '이것은 숫자가 아님'이라는 답이 없고, 가장 높은 확률이 낮은 것만이 확신하지 못한다는 표시입니다.",
   "concept.backprop.topic": "학습 스텝 하나",
   "concept.backprop": "이 차트의 점 하나가 스텝 하나입니다. 순전파가 배치 하나의 손실을 계산하고, 역전파가 출력에서부터 한 층씩 거슬러 가며(연쇄 법칙) 모든 가중치에 대해 손실이 어떻게 바뀌는지 구하고, 옵티마이저가 가중치마다 기울기의 반대 방향으로 조금씩 옮깁니다.",
-  // -- /step by step --------------------------------------------------------------------------------
+  // --- end step by step ---
 };
 
 export const dictionaries = { en, ko };

@@ -133,16 +133,18 @@ export class StageView {
     }
     const output = section("step-output", "step.output");
     const matrix = this.state.matrix(stage.output);
+    let table = null; // its numbers, below the heat maps at the stage's full width
     if (matrix?.shape.length === 0) {
       output.append(this.scalar(matrix));
     } else if (matrix) {
       const pickable = PICKABLE.has(stage.kind);
       output.append(heat(stage.output, pickable ? (cell) => this.check.run(cell, matrix) : null));
       if (pickable) output.append(this.check.attach(stage));
-      if (stage.kind !== "input") output.append(numbersTable(matrix, context)); // X's rows show as images
+      if (stage.kind !== "input") table = numbersTable(matrix, context); // X's rows show as images
     }
     box.append(output);
     const parts = [element("p", "hint", t(PICKABLE.has(stage.kind) ? "step.hoverPick" : "step.hover")), box];
+    if (table) parts.push(table);
     if (stage.kind === "input" && matrix) parts.push(batchImages(matrix, context));
     if (stage.kind === "loss") {
       parts.push(lossTable(this.state.matrix("y_hat"), this.state.matrix("Loss").value(0, 0), context));

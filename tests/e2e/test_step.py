@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.browser import FINISHED, ONE, SCREENSHOTS, start_run, stop_active, stroke, wait_live, wait_run
+from tests.e2e.browser import (
+    FINISHED,
+    ONE,
+    SCREENSHOTS,
+    screenshot,
+    start_run,
+    stop_active,
+    stroke,
+    wait_live,
+    wait_run,
+)
 from tests.e2e.conftest import Console
 from tests.support import Server
 
@@ -221,6 +231,8 @@ def test_the_gradient_check_shows_the_numerical_derivative_beside_backprop(
     assert abs(backprop - numerical) <= 1e-6 * abs(backprop)
     assert abs(backprop - traced["dW2"][3, 4]) <= 1e-4 * abs(backprop)  # float64 there, float32 here
     expect(check.locator("[data-agree='true']")).to_have_count(1)
+    expect(check).to_contain_text("Backpropagation")
+    page.screenshot(path=str(SCREENSHOTS / "step-gradient-check.png"), full_page=True)
 
     # a click on a bias of db1 checks b1 (on the same batch)
     page.click("[data-stage-link='db1']")
@@ -316,6 +328,20 @@ def test_concept_help_opens_with_the_keyboard_and_links_to_its_stage(page: Page,
     page.click("[data-concept-toggle='saturation']")
     saturation = page.locator("[data-concept-panel='saturation']")
     expect(saturation).to_contain_text(f"below {health['low']:g} or above {health['high']:g}")
+    screenshot(page, "step-concept-saturation-en")
+
+    # the same help in Korean, its numbers still the server's
+    page.select_option("[data-language]", "ko")
+    expect(page.locator("[data-concept-toggle='saturation']")).to_have_attribute(
+        "aria-label", "이것은 무엇인가요: 포화"
+    )
+    expect(saturation).to_contain_text(f"{health['low']:g}보다 작거나 {health['high']:g}보다 커지면")
+    expect(saturation.locator("a")).to_have_text("한 단계씩 보기 →")
+    page.click("[data-tab='train']")
+    expect(panel).to_contain_text("Adam은")  # still open, now in Korean
+    screenshot(page, "step-concept-optimizer-ko")
+    page.select_option("[data-language]", "en")
+    expect(panel).to_contain_text("Adam gives every weight")
     page.click("[data-tab='draw']")
     page.click("[data-concept-toggle='softmax']")
     page.click("[data-concept-panel='softmax'] a")

@@ -232,6 +232,7 @@ def test_the_gradient_check_shows_the_numerical_derivative_beside_backprop(
     assert abs(backprop - traced["dW2"][3, 4]) <= 1e-4 * abs(backprop)  # float64 there, float32 here
     expect(check.locator("[data-agree='true']")).to_have_count(1)
     expect(check).to_contain_text("Backpropagation")
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the picture
     page.screenshot(path=str(SCREENSHOTS / "step-gradient-check.png"), full_page=True)
 
     # a click on a bias of db1 checks b1 (on the same batch)

@@ -404,3 +404,39 @@ def test_every_stage_reads_well_in_both_languages_themes_and_sizes(
         assert width <= SIZES[size]["width"], f"{stage} is {width}px wide"
         page.screenshot(path=str(folder / f"{lang}-{scheme}-{size}-{i:02d}-{stage}.png"), full_page=True)
     assert console.unexpected() == []
+
+
+# -- another optimizer (last: from here on the newest run trains with Adam) --------------------------
+
+
+def test_the_concept_links_adam_update_to_an_adam_run_and_its_moments(
+    page: Page, server: Server, run_id: str
+) -> None:
+    stop_active(server)
+    adam = start_run(server, preset="notebook-adam", epochs=1)
+    wait_run(server, adam, lambda r: r["status"] in FINISHED)
+    page.goto(f"{server.url}/#train")
+    page.click("[data-concept-toggle='optimizer']")
+    page.click("[data-concept-panel='optimizer'] li:nth-child(3) a")
+    expect(page.locator(STAGE)).to_have_attribute("data-stage", "update-W1")
+    expect(page.locator("[data-step-about]")).to_contain_text(adam)  # the newest run: the Train tab's
+    expect(page.locator("[data-step-note]")).to_be_hidden()
+    expect(page.locator(f"{STAGE} h2")).to_have_text("The update of W1 (Adam)")
+    for name in ("W1 before", "dW1", "m_W1", "v_W1", "step_W1"):
+        expect(page.locator(heatmap(page, name))).to_have_count(1)
+    expect(page.locator(f"{STAGE} .step-why")).to_contain_text("bias corrections")
+    expect(page.locator(f"{STAGE} .step-facts")).to_contain_text("np.sqrt(v_hat)")
+    # Adam's first step moves each weight by about lr, whatever its gradient: the step's map says so
+    lr = server.http.get(f"/api/runs/{adam}").json()["config"]["optimizer"]["lr"]
+    scale = float(
+        page.locator(f"{heatmap(page, 'step_W1')} .heatmap-legend > span:nth-child(3)").inner_text()
+    )
+    assert 0.5 * lr <= scale <= 1.5 * lr
+    page.screenshot(path=str(SCREENSHOTS / "step-adam-update.png"), full_page=True)
+
+    # the SGD link, while the Train tab shows the Adam run: the SGD run is picked for it
+    page.goto(f"{server.url}/#step/update-W1?for=sgd")
+    expect(page.locator("[data-step-run]")).to_have_value(run_id)
+    expect(page.locator("[data-step-about]")).to_contain_text(run_id)
+    expect(page.locator(f"{STAGE} h2")).to_have_text("The update of W1 (SGD)")
+    expect(page.locator(heatmap(page, "m_W1"))).to_have_count(0)

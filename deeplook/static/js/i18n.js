@@ -373,9 +373,7 @@ const en = {
   "step.noRunFor.sgd": "No run trains with plain SGD yet: start one with the notebook-sgd preset to see its update.",
   "step.noRunFor.momentum": "No run trains with SGD and momentum yet: start one with the optimizer SGD and a momentum above 0 to see its update.",
   "step.noRunFor.adam": "No run trains with Adam yet: start one with the notebook-adam preset to see its update.",
-  "step.optimizer.sgd": "SGD",
-  "step.optimizer.momentum": "SGD with momentum",
-  "step.optimizer.adam": "Adam",
+  "step.optimizer.momentum": "{sgd} with momentum",
 
   "step.batch": "Batch",
   "step.batchSummary": "{n} images: {train} training, {drawn} drawn",
@@ -901,9 +899,7 @@ const ko = {
   "step.noRunFor.sgd": "아직 기본 SGD로 학습하는 실행이 없습니다. notebook-sgd 프리셋으로 하나를 시작하면 그 업데이트를 볼 수 있습니다.",
   "step.noRunFor.momentum": "아직 모멘텀이 있는 SGD로 학습하는 실행이 없습니다. 옵티마이저를 SGD로, 모멘텀을 0보다 크게 해서 시작하면 그 업데이트를 볼 수 있습니다.",
   "step.noRunFor.adam": "아직 Adam으로 학습하는 실행이 없습니다. notebook-adam 프리셋으로 하나를 시작하면 그 업데이트를 볼 수 있습니다.",
-  "step.optimizer.sgd": "SGD",
-  "step.optimizer.momentum": "모멘텀 SGD",
-  "step.optimizer.adam": "Adam",
+  "step.optimizer.momentum": "모멘텀 {sgd}",
 
   "step.batch": "배치",
   "step.batchSummary": "이미지 {n}장: 훈련 이미지 {train}장, 그린 것 {drawn}장",

@@ -27,6 +27,16 @@ export function activationLabel(info, name) {
   return setting ? choiceLabel(info, setting, name) : name;
 }
 
+/**
+ * An optimizer kind's name for people: the server's optimizer registry names sgd, adam (and any
+ * other it serves); "momentum" is SGD with a velocity, which it has no entry of its own for.
+ */
+export function optimizerLabel(info, kind) {
+  const setting = byName(info?.settings, "optimizer");
+  const label = (name) => (setting ? choiceLabel(info, setting, name) : name);
+  return kind === "momentum" ? t("step.optimizer.momentum", { sgd: label("sgd") }) : label(kind);
+}
+
 /** A key with a more precise variant (`<key>.<variant>`) when the dictionary has one. */
 function variant(key, name) {
   return has(`${key}.${name}`) ? `${key}.${name}` : key;
@@ -54,7 +64,7 @@ export function stageWords(context) {
   if (kind === "softmax") paragraphs.push(t("step.why.softmax.always", params));
   const titleKey =
     kind === "affine" && stage.layer === trace.layers ? "step.title.affine.output" : `step.title.${kind}`;
-  const title = t(titleKey, { ...params, optimizer: t(`step.optimizer.${updateKind(trace)}`) });
+  const title = t(titleKey, { ...params, optimizer: optimizerLabel(context.info, updateKind(trace)) });
   return { title, paragraphs };
 }
 

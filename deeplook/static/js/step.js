@@ -14,7 +14,7 @@ import { BatchPicker } from "./step-batch.js";
 import { StageRail } from "./step-rail.js";
 import { StageView } from "./step-stage.js";
 import { StepState } from "./step-state.js";
-import { configKind } from "./step-text.js";
+import { configKind, optimizerLabel } from "./step-text.js";
 import { runLine } from "./words.js";
 
 const TAB = "step";
@@ -298,9 +298,8 @@ export class StepView {
     const about = [];
     if (run && trace) {
       about.push(runLine(run), architecture(run.config.model));
-      about.push(
-        t("step.optimizerLr", { optimizer: t(`step.optimizer.${configKind(run.config)}`), lr: setting(trace.lr) }),
-      );
+      const optimizer = optimizerLabel(this.store.info, configKind(run.config));
+      about.push(t("step.optimizerLr", { optimizer, lr: setting(trace.lr) }));
       about.push(t("step.batchOf", { n: integer(trace.labels.length) }));
     }
     if (state.loading) about.push(t("step.loading"));

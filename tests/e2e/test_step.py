@@ -309,7 +309,9 @@ def test_phone_touch_and_width(
 # -- concept help on the other tabs ---------------------------------------------------------------
 
 
-def test_concept_help_opens_with_the_keyboard_and_links_to_its_stage(page: Page, server: Server) -> None:
+def test_concept_help_opens_with_the_keyboard_and_links_to_its_stage(
+    page: Page, server: Server, run_id: str
+) -> None:
     info = server.http.get("/api/info").json()
     health = next(a["health"] for a in info["activations"] if a["name"] == "sigmoid")
     toggle = page.locator("[data-concept-toggle='optimizer']")

@@ -9,18 +9,31 @@
 
 import { element } from "./dom.js";
 import { measure } from "./format.js";
-import { onLangChange, t } from "./i18n.js";
-import { healthRule } from "./registry.js";
+import { has, onLangChange, t } from "./i18n.js";
+import { byName, choiceRegistry, healthRule } from "./registry.js";
+import { choiceExplanation, choiceLabel } from "./words.js";
 
 const UPDATE = "#step/update-W1";
 
+/**
+ * One sentence per optimizer the server serves (GET /api/info), SGD followed by SGD with momentum
+ * (a setting of SGD, shown at work on its own): ours when i18n.js has it, else the registry's text.
+ */
+function optimizerItems(info) {
+  const setting = byName(info?.settings, "optimizer");
+  if (!setting) return [];
+  const names = choiceRegistry(info, setting)?.map((entry) => entry.name) ?? setting.choices ?? [];
+  const kinds = names.flatMap((name) => (name === "sgd" ? [name, "momentum"] : [name]));
+  return kinds.map((kind) => {
+    const key = `concept.optimizer.${kind}`;
+    const about = choiceExplanation(info, setting, kind);
+    const text = has(key) ? t(key) : [choiceLabel(info, setting, kind), about].filter(Boolean).join(": ");
+    return { text, link: `${UPDATE}?for=${kind}` };
+  });
+}
+
 const CONCEPTS = {
-  optimizer: {
-    items: ["sgd", "momentum", "adam"].map((kind) => ({
-      key: `concept.optimizer.${kind}`,
-      link: `${UPDATE}?for=${kind}`,
-    })),
-  },
+  optimizer: { items: optimizerItems },
   batch_size: { link: "#step/X" },
   epochs: {},
   init: { link: "#step/a1" },
@@ -85,8 +98,8 @@ export function conceptHelp(name, store, { lead = null, label = false } = {}) {
     parts.push(element("p", "", t(`concept.${name}`, concept.params?.(store.info) ?? {})));
     if (concept.items) {
       const list = element("ul");
-      for (const item of concept.items) {
-        const entry = element("li", "", `${t(item.key)} `);
+      for (const item of concept.items(store.info)) {
+        const entry = element("li", "", `${item.text} `);
         entry.append(stepLink(item.link));
         list.append(entry);
       }

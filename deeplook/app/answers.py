@@ -9,8 +9,10 @@ import numpy as np
 import orjson
 from fastapi import Response
 
+from deeplook.app.errors import ServiceError
 from deeplook.app.models import ServingModel
 from deeplook.engine import inspect
+from deeplook.engine.saliency import IG_STEPS, saliency
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -31,18 +33,36 @@ def prediction(
 
 
 def single(
-    model: ServingModel, pinned: bool, pixels: np.ndarray, explain: bool, return_pixels: bool
+    model: ServingModel,
+    pinned: bool,
+    pixels: np.ndarray,
+    explain: bool,
+    return_pixels: bool,
+    target: int | None = None,
 ) -> JSONBytes:
-    """The answer to one input: a ``PredictResponse``."""
+    """The answer to one input: a ``PredictResponse``; with ``explain`` (milliseconds: call it off the
+    event loop) the layers, the scores before softmax and the saliency for ``target`` too."""
     names = model.class_names
     seen = pixels if return_pixels or explain else None
     if not explain:
         fields = prediction(names, model.weights.predict_proba(pixels), seen)
     else:
+        if target is not None and target >= len(names):
+            raise ServiceError("invalid_input", error=f"target must be a class in 0..{len(names) - 1}")
         layers = inspect.layer_activations(model.weights, pixels)
         fields = prediction(names, layers[-1], seen)
         fields["activations"] = layers
         fields["contributions"] = inspect.unit_contributions(model.weights, layers[-2], fields["digit"])
+        explained = saliency(model.weights, pixels, fields["digit"] if target is None else target)
+        fields["logits"] = explained.logits
+        fields["saliency"] = {
+            "target": explained.target,
+            "score": explained.score,
+            "baseline_score": explained.baseline_score,
+            "steps": IG_STEPS,
+            "gradient": explained.gradient,
+            "integrated": explained.integrated,
+        }
     fields["model"] = orjson.Fragment(model.info_json[pinned])
     return JSONBytes(orjson.dumps(fields, option=OPTIONS))
 

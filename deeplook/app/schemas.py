@@ -323,7 +323,12 @@ class PredictOptions(Strict):
         None, description="with run_id: that epoch's model (0: the random start)"
     )
     explain: bool = Field(
-        False, description="also return every layer's activations and the last layer's contributions"
+        False,
+        description="also return every layer's activations, the output scores before softmax, the last "
+        "layer's contributions and the saliency of the input for `target`",
+    )
+    target: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="with explain: the class whose saliency is returned (default: the answer)"
     )
     return_pixels: bool = Field(False, description=RETURN_PIXELS_HELP)
 
@@ -368,16 +373,31 @@ class Prediction(BaseModel):
     )
 
 
+class SaliencyOut(BaseModel):
+    """Which pixels made the network give a class its score (the score is the class's logit)."""
+
+    target: int = Field(description="the class explained")
+    score: float = Field(description="the class's score (logit) for the input")
+    baseline_score: float = Field(description="its score for a blank image, where the path starts")
+    steps: int = Field(description="points of the integrated-gradients path (midpoint rule)")
+    gradient: list[float] = Field(description="d score / d pixel, one per pixel, row-major")
+    integrated: list[float] = Field(
+        description="integrated gradients per pixel: they add up to about score - baseline_score"
+    )
+
+
 class PredictResponse(Prediction):
     model: ModelInfo
     activations: list[list[float]] | None = Field(
         None, description="with explain: each hidden layer's activations, then the output probabilities"
     )
+    logits: list[float] | None = Field(None, description="with explain: the output scores before softmax")
     contributions: list[float] | None = Field(
         None,
         description="with explain: per unit of the last hidden layer, its activation times its weight "
-        "to the winning class (how much it pushed the answer)",
+        "to the winning class (how much it pushed the answer; negative: against it)",
     )
+    saliency: SaliencyOut | None = Field(None, description="with explain: the saliency for `target`")
 
 
 class BatchPredictResponse(BaseModel):
@@ -410,7 +430,13 @@ class Stats(BaseModel):
     )
 
 
-class Choice(BaseModel):
+class Projection(BaseModel):
+    """The public fields of an engine registry's entry, read from its attributes (``model_validate``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Choice(Projection):
     """One entry of a registry (an initialiser, an optimizer): its name, label and what it does."""
 
     name: str
@@ -418,7 +444,7 @@ class Choice(BaseModel):
     description: str
 
 
-class HealthRuleOut(BaseModel):
+class HealthRuleOut(Projection):
     kind: Literal["saturated", "dead"]
     low: float | None = Field(None, description="saturated: outputs below this are in a flat region")
     high: float | None = Field(None, description="saturated: outputs above this are in a flat region")
@@ -443,7 +469,7 @@ class StatusOut(BaseModel):
     description: str
 
 
-class PresetOut(BaseModel):
+class PresetOut(Projection):
     name: str
     description: str
     config: TrainConfig
@@ -457,7 +483,7 @@ class RacePresetOut(BaseModel):
     variants: list[dict[str, Any]]
 
 
-class SettingOut(BaseModel):
+class SettingOut(Projection):
     """One run setting: its type, bounds and meaning (the dashboard builds its form from these)."""
 
     name: str
@@ -476,6 +502,11 @@ class SettingOut(BaseModel):
     advanced: bool
     applies_when: tuple[str, list[str]] | None
 
+    @field_validator("registry", mode="before")
+    @classmethod
+    def _no_registry(cls, value: object) -> object:
+        return value or None
+
 
 class Limits(BaseModel):
     max_batch: int
@@ -485,7 +516,7 @@ class Limits(BaseModel):
     max_queued_runs: int = Field(description="runs that may wait; beyond, a start gets 429 (queue_full)")
 
 
-class CoachRuleOut(BaseModel):
+class CoachRuleOut(Projection):
     code: str
     finding: str = Field(description="English template with {named} fields from the advice's params")
     advice: str
@@ -519,9 +550,7 @@ def registries() -> dict[str, Any]:
     """The registry part of ``Info``, from the engine's tables."""
     return {
         "default_preset": DEFAULT_PRESET,
-        "presets": [
-            PresetOut(name=p.name, description=p.description, config=p.config) for p in PRESETS.values()
-        ],
+        "presets": [PresetOut.model_validate(p) for p in PRESETS.values()],
         "races": [
             RacePresetOut(
                 name=r.name,
@@ -533,63 +562,18 @@ def registries() -> dict[str, Any]:
             for r in RACES.values()
         ],
         "race_shared": list(RACE_SHARED),
-        "settings": [
-            SettingOut(
-                name=s.name,
-                section=s.section,
-                field=s.field,
-                kind=s.kind,
-                help=s.help,
-                minimum=s.minimum,
-                maximum=s.maximum,
-                exclusive_minimum=s.exclusive_minimum,
-                exclusive_maximum=s.exclusive_maximum,
-                choices=list(s.choices),
-                registry=s.registry or None,
-                max_items=s.max_items,
-                optional=s.optional,
-                advanced=s.advanced,
-                applies_when=(s.applies_when[0], list(s.applies_when[1])) if s.applies_when else None,
-            )
-            for s in SETTINGS.values()
-        ],
-        "activations": [
-            ActivationOut(
-                name=a.name,
-                label=a.label,
-                description=a.description,
-                formula=a.formula,
-                health=HealthRuleOut(kind=a.health.kind, **vars(a.health)),
-            )
-            for a in ACTIVATIONS.values()
-        ],
-        "initializers": [
-            Choice(name=i.name, label=i.label, description=i.description) for i in INITIALIZERS.values()
-        ],
-        "augmentations": [
-            Choice(name=a.name, label=a.label, description=a.description) for a in AUGMENTATIONS.values()
-        ],
-        "optimizers": [
-            Choice(name=o.name, label=o.label, description=o.description) for o in OPTIMIZERS.values()
-        ],
-        "datasets": [
-            DatasetOut(
-                name=d.name,
-                label=d.label,
-                description=d.description,
-                class_names=list(d.class_names),
-                image_shape=d.image_shape,
-                train_size=d.train_size,
-                test_size=d.test_size,
-            )
-            for d in DATASETS.values()
-        ],
+        "settings": [SettingOut.model_validate(s) for s in SETTINGS.values()],
+        "activations": [ActivationOut.model_validate(a) for a in ACTIVATIONS.values()],
+        "initializers": [Choice.model_validate(i) for i in INITIALIZERS.values()],
+        "augmentations": [Choice.model_validate(a) for a in AUGMENTATIONS.values()],
+        "optimizers": [Choice.model_validate(o) for o in OPTIMIZERS.values()],
+        "datasets": [DatasetOut.model_validate(d) for d in DATASETS.values()],
         "statuses": [
             StatusOut(name=status, active=i.active, resumable=i.resumable, description=i.description)
             for status, i in STATUSES.items()
         ],
         "reasons": {code: reason.template for code, reason in REASONS.items()},
-        "coach": [CoachRuleOut(code=r.code, finding=r.finding, advice=r.advice) for r in RULES.values()],
+        "coach": [CoachRuleOut.model_validate(r) for r in RULES.values()],
         "embedding_views": [Choice(name=name, label=name, description=text) for name, text in VIEWS.items()],
     }
 

@@ -27,10 +27,13 @@ class Saliency:
     integrated: Array
     """Integrated gradients: (x - baseline) times the mean gradient along the path; they add up to
     about ``score - baseline_score`` (completeness)."""
+    logits: Array
+    """Every class's score for the input."""
 
 
 def score_gradients(weights: Weights, x: Array, target: int) -> tuple[Array, Array]:
-    """For a batch of inputs (n, pixels): each one's score for ``target`` and its gradient (n, pixels)."""
+    """For a batch of inputs (n, pixels): their scores (n, classes) and the gradient of ``target``'s
+    (n, pixels)."""
     network = weights.network()
     inputs = np.atleast_2d(np.asarray(x, dtype=weights.arrays[0].dtype))
     logits = network.forward(inputs)
@@ -38,7 +41,7 @@ def score_gradients(weights: Weights, x: Array, target: int) -> tuple[Array, Arr
     seed[:, target] = 1.0
     gradient = network.backward(seed, input_gradient=True)
     assert gradient is not None
-    return logits[:, target].copy(), gradient
+    return logits, gradient
 
 
 def saliency(weights: Weights, x: Array, target: int, steps: int = IG_STEPS) -> Saliency:
@@ -47,11 +50,12 @@ def saliency(weights: Weights, x: Array, target: int, steps: int = IG_STEPS) -> 
         raise ValueError(f"target must be a class in 0..{weights.config.classes - 1}, got {target}")
     x = np.asarray(x, dtype=np.float64).ravel()
     weights64 = Weights.freeze(weights.config, [a.astype(np.float64) for a in weights.arrays])
-    score, gradient = score_gradients(weights64, x, target)
+    logits, gradient = score_gradients(weights64, x, target)
     baseline = np.zeros_like(x)
     alphas = (np.arange(steps) + 0.5) / steps
     path = baseline + alphas[:, None] * (x - baseline)
     _, along = score_gradients(weights64, path, target)
-    base_score, _ = score_gradients(weights64, baseline, target)
+    base_logits, _ = score_gradients(weights64, baseline, target)
     integrated = (x - baseline) * along.mean(axis=0)
-    return Saliency(target, float(score[0]), float(base_score[0]), gradient[0], integrated)
+    score, base_score = float(logits[0, target]), float(base_logits[0, target])
+    return Saliency(target, score, base_score, gradient[0], integrated, logits[0])

@@ -85,6 +85,36 @@ def test_nested_rows_data_urls_batches_and_explanations(trained, mnist):
     assert digits[5] == digits[1] == 2 and len(digits) == 6
 
 
+def test_explain_gives_the_scores_before_softmax_and_the_saliency_of_any_class(trained, mnist):
+    client, _ = trained
+    pixels = (mnist.test_images[0] / 255).tolist()
+    answer = client.post("/api/predict", json={"pixels": pixels, "explain": True}).json()
+    logits = np.array(answer["logits"])
+    softmax = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert np.allclose(softmax, answer["probabilities"], atol=1e-5)
+    explained = answer["saliency"]
+    assert explained["target"] == answer["digit"] == 7 and explained["score"] == pytest.approx(logits[7])
+    integrated = np.array(explained["integrated"])
+    assert len(explained["gradient"]) == len(integrated) == 784
+    # completeness: integrated gradients add up to the score's rise from the blank image
+    rise = explained["score"] - explained["baseline_score"]
+    assert integrated.sum() == pytest.approx(rise, rel=0.02)
+    assert np.all(integrated[np.array(pixels) == 0] == 0)  # no ink, no credit
+
+    three = client.post("/api/predict?target=3", json={"pixels": pixels, "explain": True}).json()
+    assert three["saliency"]["target"] == 3 and three["digit"] == 7
+    assert three["saliency"]["score"] == pytest.approx(logits[3])
+    assert three["saliency"]["gradient"] != explained["gradient"]
+    raw = client.post(
+        "/api/predict?explain=true&target=1",
+        content=mnist.test_images[0].tobytes(),
+        headers={"Content-Type": "application/octet-stream"},
+    ).json()
+    assert raw["saliency"]["target"] == 1
+    too_far = client.post("/api/predict", json={"pixels": pixels, "explain": True, "target": 10})
+    assert too_far.status_code == 422 and "0..9" in too_far.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
@@ -240,7 +270,7 @@ def test_the_openapi_document_describes_the_bodies_with_their_bounds(trained):
     batch = document["components"]["schemas"]["BatchPredictRequest"]
     assert batch["properties"]["inputs"]["items"] == {"$ref": "#/components/schemas/PixelsOrImage"}
     parameters = {p["name"] for p in document["paths"]["/api/predict"]["post"]["parameters"]}
-    assert parameters == {"run_id", "epoch", "explain", "return_pixels", "dtype"}
+    assert parameters == {"run_id", "epoch", "explain", "target", "return_pixels", "dtype"}
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,12 @@ async def predict(request: Request, models: ModelsDep, settings: SettingsDep) ->
     if pixels is None:
         assert image is not None
         pixels = await asyncio.to_thread(picture, image, _limits(settings))
-    return answers.single(model, _pinned(models, model), pixels, options.explain, options.return_pixels)
+    pinned = _pinned(models, model)
+    if options.explain:  # saliency: a backward pass per point of its path, milliseconds
+        return await asyncio.to_thread(
+            answers.single, model, pinned, pixels, True, options.return_pixels, options.target
+        )
+    return answers.single(model, pinned, pixels, False, options.return_pixels)
 
 
 @batch_router.post(

@@ -246,6 +246,8 @@ class GradientCheckRequest(BatchRequest):
 
 
 class GradientCheckOut(BaseModel):
+    """The engine's ``GradientCheck`` (read from its attributes, the relative error included)."""
+
     backprop: float = Field(description="d Loss / d weight from backpropagation")
     numerical: float = Field(description="(Loss(w + eps) - Loss(w - eps)) / (2 eps)")
     loss_plus: float
@@ -285,11 +287,4 @@ async def gradient_check(
         )
     except ValueError as error:
         raise ServiceError("invalid_input", error=str(error)) from error
-    return GradientCheckOut(
-        backprop=check.backprop,
-        numerical=check.numerical,
-        loss_plus=check.loss_plus,
-        loss_minus=check.loss_minus,
-        eps=check.eps,
-        relative_error=check.relative_error,
-    )
+    return GradientCheckOut.model_validate(check, from_attributes=True)

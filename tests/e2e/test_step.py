@@ -262,6 +262,10 @@ def test_a_drawn_digit_added_to_the_batch_is_a_row_of_x(page: Page, server: Serv
     row = page.locator(f"{STAGE} .step-rows [data-row='5']")
     expect(row).to_have_attribute("data-source", "drawing")
     expect(row).to_contain_text("5: 1")
+    page.click("[data-step-pick] summary")  # the gallery of training images, open
+    expect(page.locator("[data-step-gallery] button[aria-pressed='true']")).to_have_count(5)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / "step-drawn-in-batch.png"), full_page=True)
 
     # the API, given the same picture, puts the same values in row 5
     image = page.get_attribute("[data-step-batch-list] [data-item^='drawing'] img", "src")

@@ -8,7 +8,7 @@ import { t } from "./i18n.js";
 import { drawDigit, imageCanvas } from "./pixels.js";
 
 const ROWS = 8;
-const COLS = 8;
+const COLS = 10; // a row of scores, probabilities or their gradients shows whole
 const BATCH_ROWS = /^(X|t|y_hat|dy|[az]\d+|d[az]\d+)$/; // one row per image of the batch
 
 /** A number of a table: four significant digits, tiny ones with an exponent (-9.44e-6). */

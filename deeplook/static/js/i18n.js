@@ -490,6 +490,8 @@ const en = {
 
   "step.series.loss": "loss on this batch",
   "step.axisStep": "step",
+  "step.axisSteps": "steps on this batch",
+  "step.axisLoss": "loss (nats)",
   "step.lossAfter": "Loss after each step",
   "step.pRight": "The probability of the right class after each step",
   "step.before": "before",
@@ -1016,6 +1018,8 @@ const ko = {
 
   "step.series.loss": "이 배치의 손실",
   "step.axisStep": "스텝",
+  "step.axisSteps": "이 배치로 학습한 스텝",
+  "step.axisLoss": "손실 (nats)",
   "step.lossAfter": "스텝마다의 손실",
   "step.pRight": "스텝마다 정답 클래스의 확률",
   "step.before": "전",

@@ -27,11 +27,16 @@ export class TrainSteps {
     wrap.append(this.table);
     this.root.append(this.summary, figure, this.tableTitle, wrap);
     this.plot = new Plot(host, {
-      options: (colors) =>
-        baseOptions(colors, [line(t("step.series.loss"), colors.train, { points: { show: true, size: 7 } })], {
-          xLabel: t("step.axisStep"),
-          wholeX: true,
-        }),
+      options: (colors) => {
+        const series = [line(t("step.series.loss"), colors.train, { points: { show: true, size: 7 } })];
+        const options = baseOptions(colors, series, { xLabel: t("step.axisStep"), wholeX: true });
+        const [x, y] = options.axes; // axis titles: what is counted, and the loss's unit
+        options.axes = [
+          { ...x, label: t("step.axisSteps") },
+          { ...y, label: t("step.axisLoss") },
+        ];
+        return options;
+      },
       data: () => this.columns(),
       emptyKey: "step.nothing",
     });

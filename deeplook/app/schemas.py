@@ -62,6 +62,7 @@ IMAGE_SHAPE: tuple[int, int] = _common({spec.image_shape for spec in DATASETS.va
 PIXELS: int = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 MAX_CLASSES = max(spec.classes for spec in DATASETS.values())
 MAX_TEST_SIZE = max(spec.test_size for spec in DATASETS.values())
+MAX_TRAIN_SIZE = max(spec.train_size for spec in DATASETS.values())
 
 
 class Strict(BaseModel):
@@ -658,4 +659,4 @@ class DatasetImages(BaseModel):
     offset: int
     indices: list[int] | None = Field(None, description="the indices asked for, if any (else from offset)")
     labels: list[int]
-    pixels: str = Field(description="base64 of len(labels) x 784 uint8 values of the test set, ink = 255")
+    pixels: str = Field(description="base64 of len(labels) x 784 uint8 values of the split, ink = 255")

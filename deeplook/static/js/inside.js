@@ -8,6 +8,7 @@ import { api } from "./api.js";
 import { CoachView } from "./coach-view.js";
 import { ConfusionView } from "./confusion-view.js";
 import { DigitView } from "./digit.js";
+import { replaceOptions } from "./dom.js";
 import { EmbeddingView } from "./embedding-view.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
@@ -166,7 +167,7 @@ export class Inside {
     for (const run of this.store.runs) {
       options.push(new Option(runLine(run, datasetLabel(info, run.dataset)), run.id));
     }
-    fill(this.choice, options);
+    replaceOptions(this.choice, options);
     if (this.pick && !this.store.runs.some((run) => run.id === this.pick) && this.store.runs.length) {
       this.pick = ""; // deleted
     }
@@ -184,7 +185,7 @@ export class Inside {
     const options = [new Option(t("inside.secondNone"), "")];
     for (const run of race) options.push(new Option(t("inside.sameRace", { run: runLine(run) }), run.id));
     for (const run of rest) options.push(new Option(runLine(run, datasetLabel(info, run.dataset)), run.id));
-    fill(this.secondChoice, options);
+    replaceOptions(this.secondChoice, options);
     if (this.secondPick && !options.some((option) => option.value === this.secondPick)) this.secondPick = "";
     this.secondChoice.value = this.secondPick;
   }
@@ -247,12 +248,4 @@ export class Inside {
     message.textContent = text;
     message.hidden = !text;
   }
-}
-
-/** Replace a select's options unless they read the same already (keeps an open list open). */
-function fill(select, options) {
-  const same =
-    options.length === select.options.length &&
-    options.every((option, i) => option.text === select.options[i].text && option.value === select.options[i].value);
-  if (!same) select.replaceChildren(...options);
 }

@@ -4,7 +4,7 @@
 
 import { ApiError, api } from "./api.js";
 import { describeError, fieldMessage } from "./errors.js";
-import { duration, integer, percent, setting as settingText } from "./format.js";
+import { configSummary, duration, integer, percent, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { byName, paceNames } from "./registry.js";
 import { datasetLabel, paceExplanation, paceLabel, reasonText, runTitle, statusLabel } from "./words.js";
@@ -32,8 +32,14 @@ export class RunBar {
     });
     this.find("lr").addEventListener("input", () => this.showError(""));
     this.find("pace").addEventListener("change", () => this.setPace(this.find("pace").value));
+    this.epochArrivals = []; // times the followed run's epochs arrived (their evaluation included)
+    this.finishAt = null; // the smoothed estimate of when the run ends (performance.now() ms)
+    this.loadingShown = 0; // the loading percentage shown: it never goes back
     store.addEventListener("reset", () => {
       this.arrivals = [];
+      this.epochArrivals = [];
+      this.finishAt = null;
+      this.loadingShown = 0;
       this.showError("");
       this.invalidate();
     });
@@ -52,7 +58,11 @@ export class RunBar {
       this.invalidate();
     });
     store.addEventListener("info", () => this.buildPaces());
-    for (const event of ["info", "run", "epoch", "progress"]) store.addEventListener(event, () => this.invalidate());
+    store.addEventListener("epoch", () => this.epochArrivals.push(performance.now()));
+    store.addEventListener("run", () => this.showError("")); // a message about an earlier state goes
+    for (const event of ["info", "run", "epoch", "progress", "connection"]) {
+      store.addEventListener(event, () => this.invalidate());
+    }
     onLangChange(() => this.render());
     this.render();
   }
@@ -165,6 +175,25 @@ export class RunBar {
     return t1 > t0 && s1 > s0 ? ((s1 - s0) * 1000) / (t1 - t0) : null;
   }
 
+  /**
+   * Seconds left: the steps left at the measured rate, plus each remaining epoch's evaluation (the
+   * time between two epochs beyond their steps), smoothed so that it glides rather than jumps.
+   */
+  timeLeft(run, step, totalSteps, rate) {
+    const now = performance.now();
+    let evaluation = 0;
+    const times = this.epochArrivals;
+    if (times.length >= 2) {
+      const between = (times.at(-1) - times.at(-2)) / 1000;
+      evaluation = Math.max(0, between - run.steps_per_epoch / rate);
+    }
+    const epochsLeft = Math.max(0, run.epochs_total - run.epochs_done);
+    const estimate = now + ((totalSteps - step) / rate + epochsLeft * evaluation) * 1000;
+    if (this.finishAt == null || run.status !== "running") this.finishAt = estimate;
+    else this.finishAt += (estimate - this.finishAt) * 0.15;
+    return Math.max(0, (this.finishAt - now) / 1000);
+  }
+
   /** The learning rate in force: the last change's, else the configured one. */
   learningRate(run) {
     return this.store.lrChanges.at(-1)?.lr ?? run.config.optimizer.lr;
@@ -180,7 +209,18 @@ export class RunBar {
     this.find("details").hidden = !has;
     this.renderButtons(run);
     if (!has) return;
-    this.find("name").textContent = runTitle(run);
+    const name = this.find("name");
+    name.textContent = runTitle(run);
+    name.append(" ", Object.assign(document.createElement("code"), { className: "run-id muted", textContent: run.id }));
+    this.find("settings").textContent = t("run.settings", {
+      summary: configSummary(run.config, this.store.info?.settings ?? []),
+    });
+    const explain = this.find("state-explain");
+    const stateKey = `run.explain.${run.status}`;
+    explain.textContent = run.status === "paused" || run.status === "stopped" ? t(stateKey) : "";
+    explain.hidden = !explain.textContent;
+    const offline = this.store.connection.state !== "live";
+    this.root.dataset.offline = String(offline);
     this.find("dataset").textContent = datasetLabel(this.store.info, run.dataset);
     const status = this.find("status");
     status.textContent = statusLabel(run.status);
@@ -199,18 +239,23 @@ export class RunBar {
       run.test_accuracy == null ? "" : t("run.testAcc", { v: percent(run.test_accuracy, 2) });
     this.find("rate").textContent = "";
     this.find("eta").textContent = "";
-    if (run.status === "running") {
+    if (offline && this.store.isActive(run)) {
+      // the server went away: what it last said may no longer be true, so no speed or time left
+      status.textContent = `${statusLabel(run.status)}?`;
+      this.find("rate").textContent = t("run.offline");
+    } else if (run.status === "running") {
       const rate = this.stepRate();
       if (rate) {
         this.find("rate").textContent = t("run.rate", { n: integer(rate * run.config.batch_size) });
-        this.find("eta").textContent = t("run.eta", { t: duration((totalSteps - step) / rate) });
+        this.find("eta").textContent = t("run.eta", { t: duration(this.timeLeft(run, step, totalSteps, rate)) });
       }
     } else if (run.status === "loading-data") {
       const fraction = progress?.fraction;
-      this.find("rate").textContent =
-        fraction == null ? t("run.loading") : `${t("run.loading")} ${percent(fraction, 0)}`;
+      if (fraction != null) this.loadingShown = Math.max(this.loadingShown, fraction);
+      const message = progress?.message || t("run.loading");
+      this.find("rate").textContent = this.loadingShown > 0 ? `${message} ${percent(this.loadingShown, 0)}` : message;
     } else if (run.finished_at && run.started_at) {
-      this.find("eta").textContent = t("run.took", { t: duration(run.finished_at - run.started_at) });
+      this.find("eta").textContent = t("run.tookPauses", { t: duration(run.finished_at - run.started_at) });
     }
     const reason = this.find("reason");
     reason.textContent = reasonText(run);

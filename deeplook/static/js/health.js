@@ -227,7 +227,8 @@ export class HealthView {
         figure.dataset.array = name;
         figure.dataset.kind = kind;
         const caption = element("figcaption");
-        const title = element("strong", "", `${this.layerName(name)} · ${t(`inside.kind.${kind}`)}`);
+        const array = this.layerName(name); // "hidden 1 (50, sigmoid) weights"
+        const title = element("strong", "", kind === "weights" ? array : t("inside.gradientsOf", { array }));
         // epoch 0 is before the first step: its gradients do not exist yet (the server sends a
         // placeholder range), so say so rather than draw a made-up one
         const none = !histogram || (kind === "gradients" && report.epoch === 0);

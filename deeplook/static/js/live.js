@@ -211,7 +211,7 @@ export class EpochCharts {
         summary: summary("chart.accuracy", formats.percent, "train_accuracy", "test_accuracy"),
       }),
       new Plot(root.querySelector("[data-chart='epoch-loss']"), {
-        options: options(formats.measure, "axis.crossEntropy"),
+        options: options(formats.measure, "axis.lossNats"),
         data: data(["train_loss", "test_loss"]),
         emptyKey,
         summary: summary("chart.epochLoss", formats.measure, "train_loss", "test_loss"),

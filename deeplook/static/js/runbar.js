@@ -58,6 +58,7 @@ export class RunBar {
       this.invalidate();
     });
     store.addEventListener("info", () => this.buildPaces());
+    document.addEventListener("keydown", (event) => this.handleSpace(event));
     store.addEventListener("epoch", () => this.epochArrivals.push(performance.now()));
     store.addEventListener("run", () => this.showError("")); // a message about an earlier state goes
     for (const event of ["info", "run", "epoch", "progress", "connection"]) {
@@ -91,6 +92,24 @@ export class RunBar {
     const pressed = this.button(action);
     await this.call(() => api[action](run.id));
     if (pressed.hidden || !this.root.contains(document.activeElement)) this.focusNext(action);
+  }
+
+  /**
+   * Space pauses or resumes the followed run while the Train tab shows and the page itself has the
+   * focus (not a field, a button, a link or anything else that Space already works).
+   */
+  handleSpace(event) {
+    if (event.key !== " " || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    const interactive = "input, textarea, select, button, a[href], summary, [contenteditable], [role='button'], [role='slider'], canvas";
+    if (target instanceof Element && target !== document.body && target.closest(interactive)) return;
+    if (this.root.offsetParent === null) return; // the Train tab is not shown
+    const run = this.store.run;
+    if (!run) return;
+    const action = run.status === "paused" ? "resume" : run.status === "running" ? "pause" : null;
+    if (!action || this.button(action).hidden) return;
+    event.preventDefault(); // not a scroll
+    this.call(() => api[action](run.id));
   }
 
   /** After a button went away: the one that undoes it, else the next that is shown, else the bar. */

@@ -105,6 +105,8 @@ export class Plot {
       const hooks = { ...options.hooks, setLegend: [...(options.hooks?.setLegend ?? []), (chart) => this.showLatest(chart)] };
       this.chart = new uPlot({ ...options, hooks, ...this.size() }, shown, this.host);
       this.chart.root.setAttribute("aria-hidden", "true"); // the summary speaks for the canvas
+      // the axis titles uPlot paints on the canvas, readable by tests and tools
+      this.host.dataset.axisTitles = (options.axes ?? []).map((axis) => axis.label ?? "").join("|");
     } else {
       this.chart.setData(shown);
     }

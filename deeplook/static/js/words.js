@@ -98,6 +98,15 @@ export function runLine(run, ...more) {
 }
 
 /**
+ * How long a run took (or has taken so far), the same on every tab: from its start to its end,
+ * pauses included; null before it started.
+ */
+export function runDuration(run) {
+  if (!run?.started_at) return null;
+  return (run.finished_at ?? Date.now() / 1000) - run.started_at;
+}
+
+/**
  * A layer's name for people, from the run's config: "hidden 1 (50, sigmoid)", "output (10, softmax)".
  * `name` is the engine's (dense0, dense1...; "dense0.W" and "dense0.b" name its weights and biases).
  */

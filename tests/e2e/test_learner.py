@@ -246,3 +246,47 @@ def test_the_watchable_pace_makes_an_epoch_last_about_twenty_seconds(page: Page,
     assert 15 <= took <= 25, took  # within 25% of the 20 s target
     run = server.http.get(f"/api/runs/{run_id}").json()
     assert run["steps_per_epoch"] == 10 and run["epochs_done"] == 1
+
+
+# -- the network on one digit ----------------------------------------------------------------------
+
+
+def test_one_digit_shows_scores_before_softmax_units_against_and_hover_values(page: Page, server: Server) -> None:
+    finished_run(server)
+    page.goto(f"{server.url}/#inside")
+    page.locator("[data-test-gallery] > *").first.click()
+    logits = page.locator("[data-digit-logits] li")
+    expect(logits).to_have_count(10)
+    shown = [float(value) for value in logits.evaluate_all("(items) => items.map((li) => li.dataset.value)")]
+    winner = int(page.get_attribute("[data-digit-logits] li.logit-winner", "data-class") or -1)
+    assert winner == max(range(10), key=lambda i: shown[i])  # the highest score is the answer
+    against = page.locator("[data-contributions-against] li")
+    assert against.count() > 0
+    values = against.locator(".prob-value").all_inner_texts()
+    assert all(text.startswith("-") for text in values), values
+    expect(page.locator("[data-contrib-against-title]")).to_contain_text("pushed against")
+
+    strip = page.locator("[data-digit-layers] canvas").first
+    strip.scroll_into_view_if_needed()
+    box = strip.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    expect(page.locator("[data-digit-layers] [data-readout]").first).to_have_text(re.compile(r"^neuron 0: [\d.]+"))
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    expect(page.locator("[data-digit-layers] [data-readout]").first).to_have_text(re.compile(r"^neuron 49: "))
+    expect(page.locator("[data-digit-layers] .layer-label").first).to_have_text("hidden 1 (50, sigmoid)")
+
+
+def test_on_a_phone_after_a_run_a_link_leads_to_start(
+    server: Server, context_factory: Callable[..., BrowserContext], console: Console
+) -> None:
+    finished_run(server)
+    page = console.listen(context_factory(viewport=PHONE, is_mobile=True, has_touch=True).new_page())
+    open_dashboard(page, server)
+    link = page.locator("[data-run-new-link]")
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"]
+    link.tap()
+    expect(page.locator("[data-start]")).to_be_in_viewport()
+    assert console.unexpected() == []

@@ -228,16 +228,24 @@ export class DigitView {
       // hover (or touch) a cell: which unit it is and its value
       const readout = element("span", "strip-readout muted");
       readout.dataset.readout = "";
-      const show = (event) => {
-        const box = strip.getBoundingClientRect();
-        const j = Math.min(values.length - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * values.length)));
+      const say = (j) => {
         const text = t("inside.unitValue", { n: j, v: measure(values[j]) });
         readout.textContent = text;
         strip.title = text;
       };
+      const show = (event) => {
+        const box = strip.getBoundingClientRect();
+        const j = Math.min(values.length - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * values.length)));
+        this.hovered = { layer: i, unit: j }; // kept when the answer is drawn again under the pointer
+        say(j);
+      };
       strip.addEventListener("pointermove", show);
       strip.addEventListener("pointerdown", show);
-      strip.addEventListener("pointerleave", () => (readout.textContent = ""));
+      strip.addEventListener("pointerleave", () => {
+        this.hovered = null;
+        readout.textContent = "";
+      });
+      if (this.hovered?.layer === i && this.hovered.unit < values.length) say(this.hovered.unit);
       const most = Math.max(1e-9, ...values.map(Math.abs));
       const context = strip.getContext("2d");
       const image = context.createImageData(values.length, 1);

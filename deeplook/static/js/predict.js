@@ -7,7 +7,7 @@ import { describeError } from "./errors.js";
 import { integer, percent } from "./format.js";
 import { onLangChange, t, tOr } from "./i18n.js";
 import { datasetOf } from "./registry.js";
-import { runLine } from "./words.js";
+import { runLine, runName } from "./words.js";
 import { drawDigit, fitCanvas } from "./pixels.js";
 
 const DEBOUNCE = 120; // ms after the last change while drawing
@@ -134,7 +134,12 @@ export class Predictor {
     hint.dataset.problem = this.problem ? "true" : "false";
     const model = answer?.model;
     this.find("answer-model").textContent = model
-      ? t("draw.modelInfo", { id: model.run_id, epoch: model.epoch, acc: percent(model.test_accuracy, 1) })
+      ? t("draw.modelInfo", {
+          // the run by its name or what distinguishes it, not by its id alone
+          id: runName(this.store.runs.find((run) => run.id === model.run_id) ?? { id: model.run_id }),
+          epoch: model.epoch,
+          acc: percent(model.test_accuracy, 1),
+        })
       : "";
     // the model's dataset, else the followed run's, else the default one
     const dataset = datasetOf(this.store.info, model?.dataset ?? this.store.run?.dataset);

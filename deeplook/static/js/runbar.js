@@ -59,6 +59,13 @@ export class RunBar {
     });
     store.addEventListener("info", () => this.buildPaces());
     document.addEventListener("keydown", (event) => this.handleSpace(event));
+    // on a phone the form is below the charts: a link goes straight to it
+    this.find("new-link")?.addEventListener("click", (event) => {
+      event.preventDefault();
+      const form = document.querySelector("[data-run-form]");
+      form?.scrollIntoView({ block: "start" });
+      form?.querySelector("[data-field='preset']")?.focus({ preventScroll: true });
+    });
     store.addEventListener("epoch", () => this.epochArrivals.push(performance.now()));
     store.addEventListener("run", () => this.showError("")); // a message about an earlier state goes
     for (const event of ["info", "run", "epoch", "progress", "connection"]) {
@@ -238,6 +245,7 @@ export class RunBar {
     const stateKey = `run.explain.${run.status}`;
     explain.textContent = run.status === "paused" || run.status === "stopped" ? t(stateKey) : "";
     explain.hidden = !explain.textContent;
+    this.find("keys").hidden = !this.store.isActive(run) || run.status === "queued";
     const offline = this.store.connection.state !== "live";
     this.root.dataset.offline = String(offline);
     this.find("dataset").textContent = datasetLabel(this.store.info, run.dataset);

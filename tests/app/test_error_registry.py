@@ -29,7 +29,9 @@ def test_an_error_answer_names_a_listed_code_and_fills_its_template(client: Test
 
 
 def test_a_run_can_be_named_and_renamed(client: TestClient) -> None:
-    created = client.post("/api/runs", json={"preset": "notebook-sgd", "epochs": 1, "train_size": 500, "name": "first"})
+    created = client.post(
+        "/api/runs", json={"preset": "notebook-sgd", "epochs": 1, "train_size": 500, "name": "first"}
+    )
     assert created.status_code == 201
     run_id = created.json()["id"]
     assert created.json()["name"] == "first"

@@ -121,7 +121,9 @@ def test_every_error_code_of_the_server_has_texts_in_both_languages(page: Page, 
     # a Korean text quotes only what the server's template quotes
     field = re.compile(r"\{(\w+)[^}]*\}")
     for code, template in info["errors"].items():
-        assert set(field.findall(words["ko"][f"error.{code}"])) <= set(field.findall(template)) | {"retry"}, code
+        assert set(field.findall(words["ko"][f"error.{code}"])) <= set(field.findall(template)) | {"retry"}, (
+            code
+        )
 
 
 # -- charts -------------------------------------------------------------------------------------------
@@ -140,7 +142,9 @@ def test_every_chart_has_axis_titles_and_a_text_summary(page: Page, server: Serv
         expect(page.locator(f"[data-chart='{chart}']")).to_have_attribute("data-axis-titles", expected)
     expect(page.locator("[data-chart='loss']")).to_have_attribute("data-epoch-boundaries", "1")
     summary = page.locator("[data-chart='loss'] [data-summary]")
-    expect(summary).to_have_text(re.compile(r"Loss per step went from 2\.\d+ to [\d.]+ over 20 steps \(2 epochs\)\."))
+    expect(summary).to_have_text(
+        re.compile(r"Loss per step went from 2\.\d+ to [\d.]+ over 20 steps \(2 epochs\)\.")
+    )
     expect(page.locator("[data-chart='accuracy'] [data-summary]")).to_contain_text("after epoch 2")
 
     page.click("[data-tab='inside']")
@@ -205,7 +209,9 @@ def test_the_confusion_matrix_is_one_tab_stop_with_arrow_keys(page: Page, server
     first.focus()
 
     def focused() -> tuple[str, str]:
-        return tuple(page.evaluate("[document.activeElement.dataset.true, document.activeElement.dataset.predicted]"))
+        return tuple(
+            page.evaluate("[document.activeElement.dataset.true, document.activeElement.dataset.predicted]")
+        )
 
     page.keyboard.press("ArrowRight")
     assert focused() == ("0", "1")
@@ -251,7 +257,9 @@ def test_the_watchable_pace_makes_an_epoch_last_about_twenty_seconds(page: Page,
 # -- the network on one digit ----------------------------------------------------------------------
 
 
-def test_one_digit_shows_scores_before_softmax_units_against_and_hover_values(page: Page, server: Server) -> None:
+def test_one_digit_shows_scores_before_softmax_units_against_and_hover_values(
+    page: Page, server: Server
+) -> None:
     finished_run(server)
     page.goto(f"{server.url}/#inside")
     page.locator("[data-test-gallery] > *").first.click()
@@ -271,7 +279,9 @@ def test_one_digit_shows_scores_before_softmax_units_against_and_hover_values(pa
     box = strip.bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
-    expect(page.locator("[data-digit-layers] [data-readout]").first).to_have_text(re.compile(r"^neuron 0: [\d.]+"))
+    expect(page.locator("[data-digit-layers] [data-readout]").first).to_have_text(
+        re.compile(r"^neuron 0: [\d.]+")
+    )
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     expect(page.locator("[data-digit-layers] [data-readout]").first).to_have_text(re.compile(r"^neuron 49: "))
     expect(page.locator("[data-digit-layers] .layer-label").first).to_have_text("hidden 1 (50, sigmoid)")

@@ -300,3 +300,20 @@ def test_on_a_phone_after_a_run_a_link_leads_to_start(
     link.tap()
     expect(page.locator("[data-start]")).to_be_in_viewport()
     assert console.unexpected() == []
+
+
+def test_after_the_server_goes_away_the_status_says_so_and_no_time_left(
+    server_factory: Callable[..., Server], context_factory: Callable[..., BrowserContext]
+) -> None:
+    gone = server_factory()
+    page = context_factory().new_page()
+    open_dashboard(page, gone)
+    start_run(gone, **{**SMALL, "epochs": 3}, pace="watchable")
+    bar = page.locator("[data-run-bar]")
+    expect(bar).to_have_attribute("data-status", "running")
+    expect(page.locator("[data-run-eta]")).to_have_text(re.compile("left"))
+    gone.kill()
+    expect(bar).to_have_attribute("data-offline", "true")
+    expect(page.locator("[data-run-eta]")).to_have_text("")
+    expect(page.locator("[data-run-rate]")).to_have_text("Connection lost: this status may be out of date.")
+    expect(page.locator("[data-run-status]")).to_have_text("Running?")

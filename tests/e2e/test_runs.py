@@ -400,7 +400,7 @@ def test_look_inside_shows_two_runs_of_a_race_side_by_side(page: Page, finished_
     )
     page.select_option("[data-inside-run]", sgd)
     second = page.locator("[data-inside-second-run]")
-    expect(second.locator(f"option[value='{adam}']")).to_have_text(f"{adam} · {ADAM} (same race)")
+    expect(second.locator(f"option[value='{adam}']")).to_have_text(f"{ADAM} · {adam} (same race)")
     second.select_option(adam)
 
     panel = page.locator("[data-panel='inside']")

@@ -133,14 +133,16 @@ export class Predictor {
     this.root.dataset.noModel = String(noModel);
     hint.dataset.problem = this.problem ? "true" : "false";
     const model = answer?.model;
-    this.find("answer-model").textContent = model
+    const about = this.find("answer-model");
+    about.textContent = model
       ? t("draw.modelInfo", {
-          // the run by its name or what distinguishes it, not by its id alone
+          // the run by its name or what distinguishes it, its id beside it (never the id alone)
           id: runName(this.store.runs.find((run) => run.id === model.run_id) ?? { id: model.run_id }),
           epoch: model.epoch,
           acc: percent(model.test_accuracy, 1),
         })
       : "";
+    if (model) about.append(" ", Object.assign(document.createElement("code"), { className: "run-id", textContent: model.run_id }));
     // the model's dataset, else the followed run's, else the default one
     const dataset = datasetOf(this.store.info, model?.dataset ?? this.store.run?.dataset);
     const name = dataset?.name;

@@ -10,6 +10,7 @@ import { byName, paceNames } from "./registry.js";
 import { datasetLabel, paceExplanation, paceLabel, reasonText, runTitle, statusLabel } from "./words.js";
 
 const RATE_WINDOW = 5000; // ms of step arrivals the speed is measured over
+const ETA_SMOOTHING = 3000; // ms the time left is averaged over, so that it glides rather than jumps
 
 export class RunBar {
   constructor(root, store) {
@@ -39,6 +40,7 @@ export class RunBar {
       this.arrivals = [];
       this.epochArrivals = [];
       this.finishAt = null;
+      this.finishAtTime = null;
       this.loadingShown = 0;
       this.showError("");
       this.invalidate();
@@ -215,8 +217,11 @@ export class RunBar {
     }
     const epochsLeft = Math.max(0, run.epochs_total - run.epochs_done);
     const estimate = now + ((totalSteps - step) / rate + epochsLeft * evaluation) * 1000;
-    if (this.finishAt == null || run.status !== "running") this.finishAt = estimate;
-    else this.finishAt += (estimate - this.finishAt) * 0.15;
+    // an exponential average over about ETA_SMOOTHING ms, whatever the rate of updates
+    const since = now - (this.finishAtTime ?? now);
+    this.finishAtTime = now;
+    if (this.finishAt == null) this.finishAt = estimate;
+    else this.finishAt += (estimate - this.finishAt) * (1 - Math.exp(-since / ETA_SMOOTHING));
     return Math.max(0, (this.finishAt - now) / 1000);
   }
 

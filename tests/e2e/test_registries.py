@@ -228,6 +228,7 @@ def test_every_word_of_the_server_has_texts_in_both_languages(page: Page, info: 
     assert sorted(en) == sorted(ko)
     keys = [f"status.{status['name']}" for status in info["statuses"]]
     keys += [f"reason.{code}" for code in info["reasons"]]
+    keys += [f"error.{code}" for code in info["errors"]]  # every error answer's code, too
     keys += [f"preset.{preset['name']}" for preset in info["presets"]]
     for setting in info["settings"]:
         keys += [f"field.{setting['name']}", f"help.{setting['name']}"]

@@ -221,7 +221,11 @@ export class EpochCharts {
       store.addEventListener(event, () => this.plots.forEach((plot) => plot.invalidate()));
     }
     datasetText(root.querySelector("[data-epoch-loss-explain]"), store, (dataset) =>
-      t("chart.epochLossExplain", { train: integer(dataset.train_size), test: integer(dataset.test_size) }),
+      // the run's own training set when it trains on part of the dataset (train_size)
+      t("chart.epochLossExplain", {
+        train: integer(store.run?.config?.train_size ?? dataset.train_size),
+        test: integer(dataset.test_size),
+      }),
     );
   }
 }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,13 +17,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-FINISHED = ("completed", "stopped", "diverged", "failed", "interrupted")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from deeplook.engine.status import FINISHED
+from tests.support import free_port
 
 
 class Server:

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,12 +27,7 @@ from PIL import Image
 from websockets.asyncio.client import connect
 
 from deeplook.engine.data import load_dataset
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support import free_port
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -37,11 +37,9 @@ def to_onnx(model: ServingModel) -> onnx.ModelProto:
         nodes.append(helper.make_node("Gemm", [x, f"dense{i}.W", f"dense{i}.b"], [out], name=f"dense{i}"))
         x = out
         if i < len(layers) - 1:
-            attributes = {"approximate": "tanh"} if spec.onnx_op == "Gelu" else {}
-            nodes.append(
-                helper.make_node(spec.onnx_op, [x], [f"{spec.name}{i}"], name=f"{spec.name}{i}", **attributes)
-            )
-            x = f"{spec.name}{i}"
+            name = f"{spec.name}{i}"
+            nodes.append(helper.make_node(spec.onnx_op, [x], [name], name=name, **spec.onnx_attributes))
+            x = name
     nodes.append(helper.make_node("Softmax", [x], [OUTPUT], name="softmax", axis=-1))
     graph = helper.make_graph(
         nodes,

@@ -63,6 +63,7 @@ IMAGE_SHAPE: tuple[int, int] = _common({spec.image_shape for spec in DATASETS.va
 PIXELS: int = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 MAX_CLASSES = max(spec.classes for spec in DATASETS.values())
 MAX_TEST_SIZE = max(spec.test_size for spec in DATASETS.values())
+MAX_TRAIN_SIZE = max(spec.train_size for spec in DATASETS.values())
 
 
 class Strict(BaseModel):
@@ -430,7 +431,13 @@ class Stats(BaseModel):
     )
 
 
-class Choice(BaseModel):
+class Projection(BaseModel):
+    """The public fields of an engine registry's entry, read from its attributes (``model_validate``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Choice(Projection):
     """One entry of a registry (an initialiser, an optimizer): its name, label and what it does."""
 
     name: str
@@ -438,7 +445,7 @@ class Choice(BaseModel):
     description: str
 
 
-class HealthRuleOut(BaseModel):
+class HealthRuleOut(Projection):
     kind: Literal["saturated", "dead"]
     low: float | None = Field(None, description="saturated: outputs below this are in a flat region")
     high: float | None = Field(None, description="saturated: outputs above this are in a flat region")
@@ -463,7 +470,7 @@ class StatusOut(BaseModel):
     description: str
 
 
-class PresetOut(BaseModel):
+class PresetOut(Projection):
     name: str
     description: str
     config: TrainConfig
@@ -477,7 +484,7 @@ class RacePresetOut(BaseModel):
     variants: list[dict[str, Any]]
 
 
-class SettingOut(BaseModel):
+class SettingOut(Projection):
     """One run setting: its type, bounds and meaning (the dashboard builds its form from these)."""
 
     name: str
@@ -496,6 +503,11 @@ class SettingOut(BaseModel):
     advanced: bool
     applies_when: tuple[str, list[str]] | None
 
+    @field_validator("registry", mode="before")
+    @classmethod
+    def _no_registry(cls, value: object) -> object:
+        return value or None
+
 
 class Limits(BaseModel):
     max_batch: int
@@ -505,7 +517,7 @@ class Limits(BaseModel):
     max_queued_runs: int = Field(description="runs that may wait; beyond, a start gets 429 (queue_full)")
 
 
-class CoachRuleOut(BaseModel):
+class CoachRuleOut(Projection):
     code: str
     finding: str = Field(description="English template with {named} fields from the advice's params")
     advice: str
@@ -542,9 +554,7 @@ def registries() -> dict[str, Any]:
     """The registry part of ``Info``, from the engine's tables."""
     return {
         "default_preset": DEFAULT_PRESET,
-        "presets": [
-            PresetOut(name=p.name, description=p.description, config=p.config) for p in PRESETS.values()
-        ],
+        "presets": [PresetOut.model_validate(p) for p in PRESETS.values()],
         "races": [
             RacePresetOut(
                 name=r.name,
@@ -556,64 +566,19 @@ def registries() -> dict[str, Any]:
             for r in RACES.values()
         ],
         "race_shared": list(RACE_SHARED),
-        "settings": [
-            SettingOut(
-                name=s.name,
-                section=s.section,
-                field=s.field,
-                kind=s.kind,
-                help=s.help,
-                minimum=s.minimum,
-                maximum=s.maximum,
-                exclusive_minimum=s.exclusive_minimum,
-                exclusive_maximum=s.exclusive_maximum,
-                choices=list(s.choices),
-                registry=s.registry or None,
-                max_items=s.max_items,
-                optional=s.optional,
-                advanced=s.advanced,
-                applies_when=(s.applies_when[0], list(s.applies_when[1])) if s.applies_when else None,
-            )
-            for s in SETTINGS.values()
-        ],
-        "activations": [
-            ActivationOut(
-                name=a.name,
-                label=a.label,
-                description=a.description,
-                formula=a.formula,
-                health=HealthRuleOut(kind=a.health.kind, **vars(a.health)),
-            )
-            for a in ACTIVATIONS.values()
-        ],
-        "initializers": [
-            Choice(name=i.name, label=i.label, description=i.description) for i in INITIALIZERS.values()
-        ],
-        "augmentations": [
-            Choice(name=a.name, label=a.label, description=a.description) for a in AUGMENTATIONS.values()
-        ],
-        "optimizers": [
-            Choice(name=o.name, label=o.label, description=o.description) for o in OPTIMIZERS.values()
-        ],
-        "datasets": [
-            DatasetOut(
-                name=d.name,
-                label=d.label,
-                description=d.description,
-                class_names=list(d.class_names),
-                image_shape=d.image_shape,
-                train_size=d.train_size,
-                test_size=d.test_size,
-            )
-            for d in DATASETS.values()
-        ],
+        "settings": [SettingOut.model_validate(s) for s in SETTINGS.values()],
+        "activations": [ActivationOut.model_validate(a) for a in ACTIVATIONS.values()],
+        "initializers": [Choice.model_validate(i) for i in INITIALIZERS.values()],
+        "augmentations": [Choice.model_validate(a) for a in AUGMENTATIONS.values()],
+        "optimizers": [Choice.model_validate(o) for o in OPTIMIZERS.values()],
+        "datasets": [DatasetOut.model_validate(d) for d in DATASETS.values()],
         "statuses": [
             StatusOut(name=status, active=i.active, resumable=i.resumable, description=i.description)
             for status, i in STATUSES.items()
         ],
         "reasons": {code: reason.template for code, reason in REASONS.items()},
         "errors": {code: kind.template for code, kind in ERRORS.items()},
-        "coach": [CoachRuleOut(code=r.code, finding=r.finding, advice=r.advice) for r in RULES.values()],
+        "coach": [CoachRuleOut.model_validate(r) for r in RULES.values()],
         "embedding_views": [Choice(name=name, label=name, description=text) for name, text in VIEWS.items()],
     }
 
@@ -699,4 +664,4 @@ class DatasetImages(BaseModel):
     offset: int
     indices: list[int] | None = Field(None, description="the indices asked for, if any (else from offset)")
     labels: list[int]
-    pixels: str = Field(description="base64 of len(labels) x 784 uint8 values of the test set, ink = 255")
+    pixels: str = Field(description="base64 of len(labels) x 784 uint8 values of the split, ink = 255")

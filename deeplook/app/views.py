@@ -25,6 +25,8 @@ from deeplook.app.messages import ProgressMessage, SnapshotMessage
 from deeplook.app.schemas import RunDetail, RunSummary
 from deeplook.app.store import RunRecord, Store
 from deeplook.app.workers.training import LiveWeights
+from deeplook.engine.config import TrainConfig
+from deeplook.engine.status import Reason
 
 if TYPE_CHECKING:
     from deeplook.app.runs import RunManager
@@ -39,6 +41,19 @@ GZIP_ABOVE = 64_000
 """Bytes above which an answer travels compressed (as the app's gzip middleware does)."""
 
 
+def _derived(reason: Reason | None, config: TrainConfig) -> dict[str, Any]:
+    """The fields of a run's summary that follow from its reason and its config."""
+    return {
+        "reason": reason.text if reason else "",
+        "reason_code": reason.code if reason else None,
+        "reason_params": dict(reason.params) if reason else {},
+        "config": config,
+        "dataset": config.dataset,
+        "epochs_total": config.epochs,
+        "steps_per_epoch": config.steps_per_epoch(),
+    }
+
+
 def run_summary(run: RunRecord) -> RunSummary:
     """A stored run's summary."""
     reason = run.reason
@@ -47,19 +62,13 @@ def run_summary(run: RunRecord) -> RunSummary:
         name=run.name,
         status=run.status,
         race_id=run.race_id,
-        reason=reason.text if reason else "",
-        reason_code=reason.code if reason else None,
-        reason_params=dict(reason.params) if reason else {},
         preset=run.preset,
-        config=run.config,
-        dataset=run.config.dataset,
+        **_derived(reason, run.config),
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
         epochs_done=run.epochs_done,
-        epochs_total=run.config.epochs,
         steps_done=run.steps_done,
-        steps_per_epoch=run.config.steps_per_epoch(),
         test_accuracy=run.test_accuracy,
         checkpoint_epoch=run.checkpoint_epoch,
     )
@@ -137,19 +146,13 @@ class RunViews:
             queue_position=self._manager.queue_position(run.id),
             race_id=run.race,
             pace=run.pace,  # type: ignore[arg-type]
-            reason=reason.text if reason else "",
-            reason_code=reason.code if reason else None,
-            reason_params=dict(reason.params) if reason else {},
             preset=run.preset,
-            config=run.config,
-            dataset=run.config.dataset,
+            **_derived(reason, run.config),
             created_at=run.created_at,
             started_at=run.started_at,
             finished_at=run.finished_at,
             epochs_done=last.epoch if last else 0,
-            epochs_total=run.config.epochs,
             steps_done=run.series.last_step,
-            steps_per_epoch=run.config.steps_per_epoch(),
             test_accuracy=last.test_accuracy if last else None,
             checkpoint_epoch=run.checkpoint_epoch,
         )

@@ -9,8 +9,8 @@ the dashboard's dictionaries; nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar, Literal
 
@@ -62,7 +62,9 @@ class ActivationSpec:
     """``f'(x)``, given the input ``x`` and the output ``y`` (whichever is cheaper to use)."""
     health: HealthRule
     onnx_op: str
-    """The ONNX operator that computes it (``Gelu`` is the tanh approximation, opset 20)."""
+    """The ONNX operator that computes it (opset 20)."""
+    onnx_attributes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """That operator's attributes (``Gelu``: the tanh approximation, as here)."""
 
 
 def sigmoid(x: Array) -> Array:
@@ -160,6 +162,7 @@ GELU = ActivationSpec(
     derivative=gelu_derivative,
     health=DeadUnits(),
     onnx_op="Gelu",
+    onnx_attributes=MappingProxyType({"approximate": "tanh"}),
 )
 
 ACTIVATIONS = MappingProxyType({spec.name: spec for spec in (SIGMOID, TANH, RELU, GELU)})

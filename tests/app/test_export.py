@@ -50,7 +50,7 @@ def test_the_exported_model_matches_deeplook_on_the_whole_test_set(tmp_path, mni
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_every_activation_exports_to_its_operator(activation, mnist):
+def test_every_activation_exports_to_its_operator_and_computes_the_same(activation, mnist):
     config = ModelConfig(
         hidden=(64, 32), activation=activation, init="he" if activation != "sigmoid" else "normal"
     )
@@ -58,6 +58,9 @@ def test_every_activation_exports_to_its_operator(activation, mnist):
     model = ServingModel("0123456789ab", 0, None, "mnist", weights)
     exported = to_onnx(model)
     assert ACTIVATIONS[activation].onnx_op in [node.op_type for node in exported.graph.node]
+    pixels = mnist.test_images[:1000].astype(np.float32) / 255
+    theirs = run_onnx(exported.SerializeToString(), pixels)
+    np.testing.assert_allclose(theirs, weights.predict_proba(pixels), rtol=0, atol=1e-5)
     buffer = io.BytesIO()
     onnx.save_model(exported, buffer)
     pixels = mnist.test_images.astype(np.float32) / 255

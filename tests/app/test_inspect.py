@@ -138,6 +138,23 @@ def test_test_set_gallery_and_explanations(trained, mnist):
     np.testing.assert_allclose(answer["contributions"], hidden * W1[:, answer["digit"]], rtol=1e-4, atol=1e-6)
 
 
+def test_training_set_gallery_by_offset_and_by_indices(trained, mnist):
+    client = trained[0]
+    gallery = client.get("/api/datasets/mnist/train", params={"offset": 0, "limit": 5}).json()
+    assert gallery["labels"] == [5, 0, 4, 1, 9]  # the notebook's first five training digits
+    pixels = np.frombuffer(base64.b64decode(gallery["pixels"]), np.uint8).reshape(5, 784)
+    np.testing.assert_array_equal(pixels, mnist.train_images[:5])
+    later = client.get("/api/datasets/mnist/train", params={"offset": 59_990, "limit": 40}).json()
+    assert later["offset"] == 59_990 and len(later["labels"]) == 10  # past the test set's size
+    picked = client.get("/api/datasets/mnist/train", params={"indices": "59999,3,3"}).json()
+    assert (
+        picked["indices"] == [59999, 3, 3] and picked["labels"] == mnist.train_labels[[59999, 3, 3]].tolist()
+    )
+    for wrong in ({"indices": "60000"}, {"offset": 60_000}, {"limit": 501}):
+        assert client.get("/api/datasets/mnist/train", params=wrong).status_code == 422, wrong
+    assert client.get("/api/datasets/cifar/train").status_code == 404
+
+
 def test_fashion_mnist_trains_above_80_percent_and_predicts_class_names(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", offline=True)
     with TestClient(create_app(settings)) as client:

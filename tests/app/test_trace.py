@@ -73,3 +73,23 @@ def test_the_gradient_check_route_agrees_with_backprop(client):
     assert body["relative_error"] < 1e-6 and body["backprop"] != 0
     bad = client.post(f"/api/runs/{run_id}/gradient-check", json={"param": "W9", "index": [0, 0]})
     assert bad.status_code == 422
+
+
+def test_the_gradient_check_takes_the_traces_batch_drawings_included(client, mnist):
+    run_id = client.post("/api/runs", json={**FAST_RUN, "epochs": 1}).json()["id"]
+    wait_for_run(client.get, run_id, finished)
+    drawn = {"pixels": (mnist.test_images[7] / 255).tolist(), "label": int(mnist.test_labels[7])}
+    pixel = int(np.argmax(mnist.test_images[7]))  # ink in the drawing
+    weight = {"epoch": 0, "param": "W1", "index": [pixel, 7]}
+    plain = client.post(f"/api/runs/{run_id}/gradient-check", json=weight).json()  # the first five
+    batch = {"epoch": 0, "indices": [0, 1, 2, 3, 4], "images": [drawn]}
+    mixed = client.post(f"/api/runs/{run_id}/gradient-check", json={**weight, **batch})
+    only = client.post(f"/api/runs/{run_id}/gradient-check", json={**weight, "images": [drawn]})
+    assert mixed.status_code == 200 and only.status_code == 200, (mixed.text, only.text)
+    for body in (plain, mixed.json(), only.json()):
+        assert body["relative_error"] < 1e-6 and body["backprop"] != 0
+
+    assert len({plain["backprop"], mixed.json()["backprop"], only.json()["backprop"]}) == 3
+    traced = client.post(f"/api/runs/{run_id}/trace", json={**batch, "full": True}).json()
+    dW1 = decode(next(a for a in traced["arrays"] if a["name"] == "dW1")["array"])
+    assert abs(dW1[pixel, 7] - mixed.json()["backprop"]) <= 1e-4 * abs(dW1[pixel, 7])  # float32 vs float64

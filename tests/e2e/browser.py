@@ -69,9 +69,9 @@ def wait_following(page: Page, run_id: str) -> None:
     )
 
 
-def stroke(page: Page, points: list[tuple[float, float]]) -> None:
-    """Draw one stroke with the mouse through points in pad units."""
-    box = page.locator("[data-pad]").bounding_box()
+def stroke(page: Page, points: list[tuple[float, float]], pad: str = "[data-pad]") -> None:
+    """Draw one stroke with the mouse through points in pad units (on the Draw tab's pad by default)."""
+    box = page.locator(pad).bounding_box()
     assert box is not None
     scale = box["width"] / 280
 

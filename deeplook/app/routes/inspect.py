@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Path, Query
@@ -15,6 +15,7 @@ from deeplook.app.schemas import (
     INVALID,
     MAX_CLASSES,
     MAX_TEST_SIZE,
+    MAX_TRAIN_SIZE,
     RUN_ID_PATTERN,
     ConfusionOut,
     DatasetImages,
@@ -192,34 +193,65 @@ async def misclassified(
     )
 
 
+TrainOffsetQuery = Annotated[int, Query(ge=0, lt=MAX_TRAIN_SIZE)]
+LimitQuery = Annotated[int, Query(ge=1, le=500)]
+IndicesQuery = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_INDICES * 6,
+        pattern=r"^\d{1,5}(,\d{1,5})*$",
+        description=f"instead of offset and limit: up to {MAX_INDICES:,} indices, comma-separated "
+        "(the images an embedding or a unit's favourites name)",
+    ),
+]
+
+
 @router.get("/api/datasets/{name}/test", responses=documented(e404="unknown dataset"))
 async def test_images(
     name: str,
     datasets: DatasetsDep,
     offset: Annotated[int, Query(ge=0, lt=MAX_TEST_SIZE)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 40,
-    indices: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_INDICES * 6,
-            pattern=r"^\d{1,5}(,\d{1,5})*$",
-            description=f"instead of offset and limit: up to {MAX_INDICES:,} test indices, comma-separated "
-            "(the images an embedding or a unit's favourites name)",
-        ),
-    ] = None,
+    limit: LimitQuery = 40,
+    indices: IndicesQuery = None,
 ) -> DatasetImages:
     """Images of a dataset's test set, for galleries (pick one and predict it with ``pixels``)."""
+    return await _images(datasets, name, "test", offset, limit, indices)
+
+
+@router.get("/api/datasets/{name}/train", responses=documented(e404="unknown dataset"))
+async def train_images(
+    name: str,
+    datasets: DatasetsDep,
+    offset: TrainOffsetQuery = 0,
+    limit: LimitQuery = 40,
+    indices: IndicesQuery = None,
+) -> DatasetImages:
+    """Images of a dataset's training set, for galleries (the batches a step-by-step trace takes by index)."""
+    return await _images(datasets, name, "train", offset, limit, indices)
+
+
+async def _images(
+    datasets: DatasetsDep,
+    name: str,
+    split: Literal["train", "test"],
+    offset: int,
+    limit: int,
+    indices: str | None,
+) -> DatasetImages:
     if name not in DATASETS:
         raise ServiceError("unknown_dataset", dataset=name, datasets=", ".join(DATASETS))
     data = await asyncio.to_thread(datasets.get, name)
+    images, labels = (
+        (data.train_images, data.train_labels) if split == "train" else (data.test_images, data.test_labels)
+    )
     chosen: slice | np.ndarray = slice(offset, offset + limit)
     picked: list[int] | None = None
     if indices is not None:
         picked = [int(i) for i in indices.split(",")]
-        if len(picked) > MAX_INDICES or max(picked) >= len(data.test_labels):
+        if len(picked) > MAX_INDICES or max(picked) >= len(labels):
             raise ServiceError(
                 "invalid_input",
-                error=f"at most {MAX_INDICES:,} indices, each below {len(data.test_labels):,}",
+                error=f"at most {MAX_INDICES:,} indices, each below {len(labels):,}",
             )
         chosen = np.array(picked)
     return DatasetImages(
@@ -227,6 +259,6 @@ async def test_images(
         class_names=list(data.class_names),
         offset=offset if indices is None else 0,
         indices=picked,
-        labels=data.test_labels[chosen].tolist(),
-        pixels=base64.b64encode(data.test_images[chosen].tobytes()).decode(),
+        labels=labels[chosen].tolist(),
+        pixels=base64.b64encode(images[chosen].tobytes()).decode(),
     )

@@ -35,16 +35,36 @@ class LabelledImage(PixelsOrImage):
     label: Annotated[int, Field(ge=0, lt=MAX_CLASSES, description="the right answer")]
 
 
-class TraceRequest(Strict):
-    """Which network (a run's epoch; 0 is the random start), which batch, how many steps."""
+class BatchRequest(Strict):
+    """Which network (a run's epoch; 0 is the random start) and which batch: training images, drawings."""
 
     epoch: Annotated[int, Field(ge=0)] = Field(0, description="0: the untrained start, as in the notebook")
     indices: list[Annotated[int, Field(ge=0)]] | None = Field(
-        None, min_length=1, max_length=trace.MAX_EXAMPLES, description="training-set images (default 0-4)"
+        None,
+        min_length=1,
+        max_length=trace.MAX_EXAMPLES,
+        description="training-set images (default 0-4, or none when images are given)",
     )
     images: list[LabelledImage] | None = Field(
         None, max_length=trace.MAX_EXAMPLES, description="drawn digits with their labels, after the indices"
     )
+
+    @model_validator(mode="after")
+    def _size(self) -> BatchRequest:
+        if len(self.indices or []) + len(self.images or []) > trace.MAX_EXAMPLES:
+            raise ValueError(f"a traced batch has at most {trace.MAX_EXAMPLES} examples")
+        return self
+
+    @property
+    def training_indices(self) -> list[int]:
+        if self.indices is not None:
+            return self.indices
+        return [] if self.images else [0, 1, 2, 3, 4]
+
+
+class TraceRequest(BatchRequest):
+    """Which network, which batch, how many steps."""
+
     steps: Annotated[int, Field(ge=1, le=trace.MAX_STEPS)] = Field(
         1, description="train this many steps on the same batch"
     )
@@ -52,12 +72,6 @@ class TraceRequest(Strict):
         None, description="default: the run's learning rate"
     )
     full: bool = Field(False, description="every value of large arrays too (base64 float32)")
-
-    @model_validator(mode="after")
-    def _size(self) -> TraceRequest:
-        if len(self.indices or []) + len(self.images or []) > trace.MAX_EXAMPLES:
-            raise ValueError(f"a traced batch has at most {trace.MAX_EXAMPLES} examples")
-        return self
 
 
 class ArrayOut(BaseModel):
@@ -152,18 +166,7 @@ async def trace_run(
     and/or drawings: forward, loss, backward, update (and the loss and y_hat after k steps)."""
     summary = await views.summary(run_id)
     model = await asyncio.to_thread(models.load, run_id, request.epoch)
-    data = await asyncio.to_thread(datasets.get, summary.dataset)
-    indices = request.indices if request.indices is not None else ([] if request.images else [0, 1, 2, 3, 4])
-    if any(i >= len(data.train_labels) for i in indices):
-        raise ServiceError("invalid_input", error=f"indices must be below {len(data.train_labels):,}")
-    rows = [scale_pixels(data.train_images[indices])] if indices else []
-    labels = [int(data.train_labels[i]) for i in indices]
-    limits = ImageLimits(max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels)
-    for image in request.images or []:
-        rows.append(_pixels(image, limits)[None, :])
-        labels.append(image.label)
-    x = np.concatenate(rows)
-    labels_array = np.array(labels)
+    x, labels_array, indices = await _batch(request, datasets, summary.dataset, settings)
     body = await asyncio.to_thread(
         lambda: _answer(run_id, request, summary.config, model.weights, x, labels_array, indices)
     )
@@ -210,6 +213,23 @@ def _answer(
     return body
 
 
+async def _batch(
+    request: BatchRequest, datasets: DatasetsDep, dataset: str, settings: SettingsDep
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The batch a request names: its training images (scaled to [0, 1]), then its drawings, and labels."""
+    data = await asyncio.to_thread(datasets.get, dataset)
+    indices = request.training_indices
+    if any(i >= len(data.train_labels) for i in indices):
+        raise ServiceError("invalid_input", error=f"indices must be below {len(data.train_labels):,}")
+    rows = [scale_pixels(data.train_images[indices])] if indices else []
+    labels = [int(data.train_labels[i]) for i in indices]
+    limits = ImageLimits(max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels)
+    for image in request.images or []:
+        rows.append(_pixels(image, limits)[None, :])
+        labels.append(image.label)
+    return np.concatenate(rows), np.array(labels, dtype=np.intp), indices
+
+
 def _pixels(image: PixelsOrImage, limits: ImageLimits) -> np.ndarray:
     if image.pixels is not None:
         return np.asarray(image.pixels, dtype=np.float32)
@@ -217,11 +237,7 @@ def _pixels(image: PixelsOrImage, limits: ImageLimits) -> np.ndarray:
     return picture(image.image, limits)
 
 
-class GradientCheckRequest(Strict):
-    epoch: Annotated[int, Field(ge=0)] = 0
-    indices: list[Annotated[int, Field(ge=0)]] = Field(
-        default_factory=lambda: [0, 1, 2, 3, 4], min_length=1, max_length=trace.MAX_EXAMPLES
-    )
+class GradientCheckRequest(BatchRequest):
     param: str = Field(pattern=r"^[Wb][1-9][0-9]?$", description="W1, b1, W2, ... as the trace names them")
     index: list[Annotated[int, Field(ge=0)]] = Field(
         min_length=1, max_length=2, description="the weight's position"
@@ -230,6 +246,8 @@ class GradientCheckRequest(Strict):
 
 
 class GradientCheckOut(BaseModel):
+    """The engine's ``GradientCheck`` (read from its attributes, the relative error included)."""
+
     backprop: float = Field(description="d Loss / d weight from backpropagation")
     numerical: float = Field(description="(Loss(w + eps) - Loss(w - eps)) / (2 eps)")
     loss_plus: float
@@ -249,15 +267,13 @@ async def gradient_check(
     views: ViewsDep,
     models: ModelsDep,
     datasets: DatasetsDep,
+    settings: SettingsDep,
 ) -> GradientCheckOut:
-    """One weight's derivative of the loss two ways: backpropagation's and a centered difference."""
+    """One weight's derivative of the loss two ways: backpropagation's and a centered difference (on the
+    batch a trace takes: training images by index and drawings)."""
     summary = await views.summary(run_id)
     model = await asyncio.to_thread(models.load, run_id, request.epoch)
-    data = await asyncio.to_thread(datasets.get, summary.dataset)
-    if any(i >= len(data.train_labels) for i in request.indices):
-        raise ServiceError("invalid_input", error=f"indices must be below {len(data.train_labels):,}")
-    x = scale_pixels(data.train_images[request.indices])
-    labels = data.train_labels[request.indices].astype(np.intp)
+    x, labels, _ = await _batch(request, datasets, summary.dataset, settings)
     try:
         check = await asyncio.to_thread(
             trace.check_gradient,
@@ -271,11 +287,4 @@ async def gradient_check(
         )
     except ValueError as error:
         raise ServiceError("invalid_input", error=str(error)) from error
-    return GradientCheckOut(
-        backprop=check.backprop,
-        numerical=check.numerical,
-        loss_plus=check.loss_plus,
-        loss_minus=check.loss_minus,
-        eps=check.eps,
-        relative_error=check.relative_error,
-    )
+    return GradientCheckOut.model_validate(check, from_attributes=True)

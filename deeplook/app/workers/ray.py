@@ -46,13 +46,7 @@ class RunActor:
         arrays = ray.get(stored.arrays)
         spec = DATASETS[stored.name]
         verify(arrays, spec, source="Ray's object store")
-        data = Dataset(
-            name=spec.name,
-            spec=spec,
-            source="Ray object store",
-            cache_path=None,
-            **{key: arrays[key] for key in ARRAY_KEYS},
-        )
+        data = Dataset.of(spec, arrays, source="Ray object store")
         yield from training_events(assignment, self._control, data)
 
     def control(self, message: Control) -> None:

@@ -184,16 +184,7 @@ def open_shared(shared: SharedDataset) -> Dataset:
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"cannot map the shared {shared.name} files: {error}") from error
     verify(arrays, spec, source="shared files")
-    return Dataset(
-        name=spec.name,
-        train_images=arrays["train_images"],
-        train_labels=arrays["train_labels"],
-        test_images=arrays["test_images"],
-        test_labels=arrays["test_labels"],
-        spec=spec,
-        source=f"shared: {shared.paths['train_images']}",
-        cache_path=None,
-    )
+    return Dataset.of(spec, arrays, source=f"shared: {shared.paths['train_images']}")
 
 
 def training_events(

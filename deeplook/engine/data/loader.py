@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplook.engine.data.base import DataError, Found, ProgressCallback, silent
+from deeplook.engine.data.base import ARRAY_KEYS, ArrayMap, DataError, Found, ProgressCallback, silent
 from deeplook.engine.data.cache import cache_file, default_cache_dir, read_npz, write_npz
 from deeplook.engine.data.checksums import verify
 from deeplook.engine.data.fetch import load_mirrors, load_package_index
@@ -32,6 +32,17 @@ class Dataset:
     @property
     def class_names(self) -> tuple[str, ...]:
         return self.spec.class_names
+
+    @classmethod
+    def of(cls, spec: DatasetSpec, arrays: ArrayMap, source: str, cache_path: Path | None = None) -> Dataset:
+        """The dataset of ``arrays`` (keyed by ``ARRAY_KEYS``), which must already be verified."""
+        return cls(
+            name=spec.name,
+            **{key: arrays[key] for key in ARRAY_KEYS},
+            spec=spec,
+            source=source,
+            cache_path=cache_path,
+        )
 
 
 def load_dataset(
@@ -145,16 +156,7 @@ def _finish(
             progress(f"could not write cache {cache_path}: {error}", None)
             written = None
     progress(f"{spec.name} ready from {found.source}", 1.0)
-    return Dataset(
-        name=spec.name,
-        train_images=arrays["train_images"],
-        train_labels=arrays["train_labels"],
-        test_images=arrays["test_images"],
-        test_labels=arrays["test_labels"],
-        spec=spec,
-        source=found.source,
-        cache_path=written,
-    )
+    return Dataset.of(spec, arrays, found.source, written)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

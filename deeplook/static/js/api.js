@@ -130,6 +130,18 @@ export const api = {
     ),
   testImages: (dataset, offset = 0, limit = 24) =>
     request("GET", `/api/datasets/${encodeURIComponent(dataset)}/test${query({ offset, limit })}`),
+
+  // -- step by step: one training step of a run, number by number (never changes the run) --
+  /** Training images: from `offset`, or the `indices` asked for. */
+  trainImages: (dataset, { offset = 0, limit = 24, indices = null } = {}) =>
+    request(
+      "GET",
+      `/api/datasets/${encodeURIComponent(dataset)}/train${query(indices ? { indices: indices.join(",") } : { offset, limit })}`,
+    ),
+  /** Every array of one step: {epoch, indices, images: [{image, label}], steps, lr, full}. */
+  trace: (id, body) => request("POST", `${runPath(id)}/trace`, body),
+  /** One weight's derivative by backpropagation and by ±eps: {epoch, indices, images, param, index}. */
+  gradientCheck: (id, body) => request("POST", `${runPath(id)}/gradient-check`, body),
 };
 
 /** "?a=1&b=2" from the parameters that are not null ("" when none are). */

@@ -16,7 +16,7 @@ export function palette() {
     text: color("muted"),
     grid: color("grid"),
     train: color("train"),
-    test: color("test"),
+    test: color("test-curve") || color("test"), // not a warning colour (app.css, learner)
     raw: color("raw"),
     smooth: color("smooth"),
     runs: [color("run-a"), color("run-b"), color("run-c"), color("run-d")],

@@ -7,6 +7,7 @@
 // queue is full.
 
 import { ApiError, api } from "./api.js";
+import { conceptHelp, hasConcept } from "./concept.js";
 import { element } from "./dom.js";
 import { describeError, fieldMessage } from "./errors.js";
 import { asText, buildInput, readValue, same } from "./fields.js";
@@ -28,8 +29,11 @@ import {
 // the chosen value's explanation as its tooltip and screen-reader description.
 const EXPLAINED = new Set(["activation", "lr", "init"]);
 
-/** One setting's field: label, input or select, help for screen readers, error, explanation. */
-function buildField(setting) {
+/**
+ * One setting's field: label (with a "?" that opens what the setting means, when concept.js
+ * explains it), input or select, help for screen readers, error, explanation.
+ */
+function buildField(setting, store) {
   const id = `f-${setting.name}`;
   const box = element("div", "field");
   box.dataset.setting = setting.name;
@@ -47,7 +51,14 @@ function buildField(setting) {
   error.dataset.errorFor = setting.name;
   error.hidden = true;
   const described = [help.id, error.id];
-  box.append(label, input, help, error);
+  if (hasConcept(setting.name)) {
+    const { toggle, panel } = conceptHelp(setting.name, store, { lead: () => settingHelp(setting) });
+    const head = element("div", "field-head");
+    head.append(label, toggle);
+    box.append(head, input, help, error, panel);
+  } else {
+    box.append(label, input, help, error);
+  }
   return { box, input, label, help, described };
 }
 
@@ -127,7 +138,7 @@ export class RunForm {
     const main = [];
     const advanced = [];
     for (const setting of this.settings) {
-      const part = buildField(setting);
+      const part = buildField(setting, this.store);
       if (EXPLAINED.has(setting.name) && explains(info, setting)) {
         part.explain = element("p", "hint wide explain");
         part.explain.id = `explain-${setting.name}`;

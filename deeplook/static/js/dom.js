@@ -1,4 +1,4 @@
-// Creating elements: the one helper every view builds its DOM with (user text as textContent only).
+// Creating elements: the helpers every view builds its DOM with (user text as textContent only).
 
 /** A new `tag` element with an optional class name and text. */
 export function element(tag, className = "", text = null) {
@@ -6,4 +6,12 @@ export function element(tag, className = "", text = null) {
   if (className) node.className = className;
   if (text != null) node.textContent = text;
   return node;
+}
+
+/** Replace a select's options unless they read the same already (keeps an open list open). */
+export function replaceOptions(select, options) {
+  const same =
+    options.length === select.options.length &&
+    options.every((option, i) => option.text === select.options[i].text && option.value === select.options[i].value);
+  if (!same) select.replaceChildren(...options);
 }

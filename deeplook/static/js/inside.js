@@ -7,6 +7,7 @@
 import { api } from "./api.js";
 import { ConfusionView } from "./confusion-view.js";
 import { DigitView } from "./digit.js";
+import { replaceOptions } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
 import { HealthView } from "./health.js";
@@ -143,7 +144,7 @@ export class Inside {
     for (const run of this.store.runs) {
       options.push(new Option(runLine(run, datasetLabel(info, run.dataset)), run.id));
     }
-    fill(this.choice, options);
+    replaceOptions(this.choice, options);
     if (this.pick && !this.store.runs.some((run) => run.id === this.pick) && this.store.runs.length) {
       this.pick = ""; // deleted
     }
@@ -161,7 +162,7 @@ export class Inside {
     const options = [new Option(t("inside.secondNone"), "")];
     for (const run of race) options.push(new Option(t("inside.sameRace", { run: runLine(run) }), run.id));
     for (const run of rest) options.push(new Option(runLine(run, datasetLabel(info, run.dataset)), run.id));
-    fill(this.secondChoice, options);
+    replaceOptions(this.secondChoice, options);
     if (this.secondPick && !options.some((option) => option.value === this.secondPick)) this.secondPick = "";
     this.secondChoice.value = this.secondPick;
   }
@@ -224,12 +225,4 @@ export class Inside {
     message.textContent = text;
     message.hidden = !text;
   }
-}
-
-/** Replace a select's options unless they read the same already (keeps an open list open). */
-function fill(select, options) {
-  const same =
-    options.length === select.options.length &&
-    options.every((option, i) => option.text === select.options[i].text && option.value === select.options[i].value);
-  if (!same) select.replaceChildren(...options);
 }

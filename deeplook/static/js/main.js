@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { Compare } from "./compare.js";
+import { mountConcepts } from "./concept.js";
 import { RunForm } from "./controls.js";
 import { DrawPad } from "./draw.js";
 import { ConnectionView, TokenBar, languageSwitch } from "./header.js";
@@ -15,6 +16,7 @@ import { RaceView } from "./race.js";
 import { RunBar } from "./runbar.js";
 import { RunSwitch } from "./runswitch.js";
 import { LiveSocket } from "./socket.js";
+import { StepView } from "./step.js";
 import { Store } from "./store.js";
 import { Tabs } from "./tabs.js";
 
@@ -48,6 +50,8 @@ tabs.addEventListener("change", (event) => {
   inside.setVisible(event.detail === "inside");
 });
 inside.setVisible(tabs.current === "inside");
+new StepView($("[data-panel='step']"), store, tabs);
+mountConcepts(document, store);
 
 api.info().then(
   (info) => store.setInfo(info),

@@ -1,5 +1,6 @@
 // The sections as tabs: one panel shown at a time, chosen by the URL hash (#train, #draw, #history)
-// so a reload or a link keeps it; arrow keys move between tabs.
+// so a reload or a link keeps it; arrow keys move between tabs. A tab may keep a place of its own
+// after a slash (#step/dW1): the part before it names the tab.
 
 export class Tabs extends EventTarget {
   constructor(tablist, panels) {
@@ -16,12 +17,12 @@ export class Tabs extends EventTarget {
   }
 
   fromHash() {
-    const name = location.hash.slice(1);
+    const name = tabOfHash();
     return this.tabs.some((tab) => tab.dataset.tab === name) ? name : this.tabs[0].dataset.tab;
   }
 
   go(name, focus = false) {
-    if (location.hash.slice(1) !== name) history.replaceState(null, "", `#${name}`);
+    if (tabOfHash() !== name) history.replaceState(null, "", `#${name}`);
     this.show(name);
     if (focus) this.tabs.find((tab) => tab.dataset.tab === name)?.focus();
   }
@@ -46,4 +47,9 @@ export class Tabs extends EventTarget {
     const next = this.tabs[(index + moves[event.key] + this.tabs.length) % this.tabs.length];
     this.go(next.dataset.tab, true);
   }
+}
+
+/** The tab the address names: what comes before any slash of its hash. */
+function tabOfHash() {
+  return location.hash.slice(1).split("/")[0];
 }

@@ -163,8 +163,10 @@ export class RunBar {
       input.focus();
       return;
     }
+    const changesBefore = this.store.lrChanges.length;
     const summary = await this.call(() => api.change(run.id, { lr: value }));
-    if (summary) {
+    // the change may have come over the socket before this answer: its note (with its step) stays
+    if (summary && this.store.lrChanges.length === changesBefore) {
       this.lrFor = run.id; // keep what was typed until the change comes back with its step
       this.note = { key: "run.lrAsked", params: { lr: settingText(value) } };
       this.render();

@@ -317,3 +317,28 @@ def test_after_the_server_goes_away_the_status_says_so_and_no_time_left(
     expect(page.locator("[data-run-eta]")).to_have_text("")
     expect(page.locator("[data-run-rate]")).to_have_text("Connection lost: this status may be out of date.")
     expect(page.locator("[data-run-status]")).to_have_text("Running?")
+
+
+def test_historys_table_scrolls_on_a_phone_with_a_cue_and_compares_more_than_two_runs(
+    server: Server, context_factory: Callable[..., BrowserContext], console: Console
+) -> None:
+    for _ in range(3 - len(server.http.get("/api/runs").json())):
+        finished_run(server)
+    page = console.listen(context_factory(viewport=PHONE, is_mobile=True, has_touch=True).new_page())
+    open_dashboard(page, server, "history")
+    boxes = page.locator("[data-compare-box]")
+    expect(boxes.first).to_be_visible()
+    for i in range(3):
+        boxes.nth(i).check()
+    compare = page.locator("[data-compare]")
+    expect(compare).to_have_attribute("data-runs", re.compile(r"^\w+ \w+ \w+$"))
+    expect(page.locator("[data-chart='compare-test-loss']")).not_to_have_attribute("data-points", "0")
+    for chart in ("compare-loss", "compare-accuracy", "compare-test-loss"):
+        box = page.locator(f"[data-chart='{chart}']").bounding_box()
+        assert box is not None and box["height"] >= 240, (chart, box)
+    expect(page.locator("[data-table-scroll-cue]")).to_be_visible()
+    wrap = page.locator("[data-compare] .table-wrap")
+    assert wrap.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    headers = page.locator("[data-compare-table] thead th").all_inner_texts()[1:]
+    assert len(headers) == 3 and all(not re.fullmatch(r"[0-9a-f]{12}", text.strip()) for text in headers)
+    assert console.unexpected() == []

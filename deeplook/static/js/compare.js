@@ -81,6 +81,7 @@ export class Compare {
     });
     this.plots = [this.lossPlot, this.accuracyPlot, this.testLossPlot];
     onLangChange(() => this.renderTable());
+    new ResizeObserver(() => this.showScrollCue()).observe(root);
     store.addEventListener("info", () => this.renderTable());
     for (const type of ["run-reset", "run-steps", "run-epoch", "run-status"]) {
       store.addEventListener(type, (event) => {
@@ -145,6 +146,17 @@ export class Compare {
     const tbody = element("tbody");
     tbody.append(...lines);
     table.replaceChildren(thead, tbody);
+    this.showScrollCue();
+  }
+
+  /** The cue that the table scrolls sideways, shown only while it does (a phone, several runs). */
+  showScrollCue() {
+    const wrap = this.element.querySelector(".table-wrap");
+    const cue = this.element.querySelector("[data-table-scroll-cue]");
+    if (!wrap || !cue) return;
+    requestAnimationFrame(() => {
+      cue.hidden = wrap.clientWidth === 0 || wrap.scrollWidth <= wrap.clientWidth + 1;
+    });
   }
 
   lossColumns() {

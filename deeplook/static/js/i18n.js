@@ -255,7 +255,7 @@ const en = {
   "draw.empty": "Draw something to get an answer.",
   "draw.noModel":
     "No trained model yet. Start a run on the Train tab: the network can answer after its first epoch.",
-  "draw.modelInfo": "Run {id}, epoch {epoch}, test accuracy {acc}",
+  "draw.modelInfo": "Model of {id} · epoch {epoch} · test accuracy {acc}",
   "draw.probs": "Probabilities",
   "explain.softmax": "Softmax turns the {n} output scores into probabilities that add up to 100%; the highest one wins.",
   "draw.seen": "What the network sees",
@@ -837,7 +837,7 @@ const ko = {
   "draw.answer": "신경망의 답",
   "draw.empty": "무언가를 그리면 답이 나옵니다.",
   "draw.noModel": "아직 학습된 모델이 없습니다. 학습 탭에서 학습을 시작하세요. 첫 에폭이 끝나면 답할 수 있습니다.",
-  "draw.modelInfo": "실행 {id}, 에폭 {epoch}, 테스트 정확도 {acc}",
+  "draw.modelInfo": "{id}의 모델 · 에폭 {epoch} · 테스트 정확도 {acc}",
   "draw.probs": "확률",
   "explain.softmax": "소프트맥스는 출력 점수 {n}개를 합이 100%인 확률로 바꿉니다. 가장 높은 것이 답입니다.",
   "draw.seen": "신경망이 보는 이미지",

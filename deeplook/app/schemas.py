@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from deeplook.app.errors import ERRORS
 from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.augment import AUGMENTATIONS
 from deeplook.engine.coach import RULES
@@ -541,6 +542,9 @@ class Info(BaseModel):
     datasets: list[DatasetOut]
     statuses: list[StatusOut]
     reasons: dict[str, str] = Field(description="reason code -> English template with {named} fields")
+    errors: dict[str, str] = Field(
+        description="error code -> English template with {named} fields (an error answer's code and params)"
+    )
     coach: list[CoachRuleOut] = Field(description="the coach's rules (GET /api/runs/{id}/coach)")
     embedding_views: list[Choice] = Field(description="the views of GET /api/runs/{id}/embedding")
     limits: Limits
@@ -573,6 +577,7 @@ def registries() -> dict[str, Any]:
             for status, i in STATUSES.items()
         ],
         "reasons": {code: reason.template for code, reason in REASONS.items()},
+        "errors": {code: kind.template for code, kind in ERRORS.items()},
         "coach": [CoachRuleOut.model_validate(r) for r in RULES.values()],
         "embedding_views": [Choice(name=name, label=name, description=text) for name, text in VIEWS.items()],
     }

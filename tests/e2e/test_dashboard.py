@@ -147,8 +147,8 @@ def test_two_tabs_follow_the_same_run(
         "data-status", re.compile("loading-data|running")
     )
     run_id = server.http.get("/api/runs").json()[0]["id"]
-    expect(page.locator("[data-run-name]")).to_have_text(f"Run {run_id}")
-    expect(other.locator("[data-run-name]")).to_have_text(f"Run {run_id}")
+    expect(page.locator("[data-run-name]")).to_have_text(f"notebook-sgd, 15 epochs {run_id}")
+    expect(other.locator("[data-run-name]")).to_have_text(f"notebook-sgd, 15 epochs {run_id}")
     wait_attribute_above(other, LOSS, "data-points", 0)
 
     other.click("[data-run-pause]")

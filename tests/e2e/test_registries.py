@@ -178,7 +178,7 @@ def test_a_status_and_its_reason_in_korean(page: Page, server: Server) -> None:
     stop_active(server)
     run_id = start_run(server, **LONG_RUN)
     page.select_option("[data-language]", "ko")
-    expect(page.locator("[data-run-name]")).to_have_text(f"학습 {run_id}")
+    expect(page.locator("[data-run-name]")).to_have_text(f"notebook-sgd, 60 에폭 {run_id}")
     expect(page.locator("[data-run-status]")).to_have_text(re.compile("데이터 불러오는 중|학습 중|대기 중"))
     page.click("[data-run-stop]")
     expect(page.locator("[data-run-bar]")).to_have_attribute("data-status", "stopped")
@@ -228,6 +228,7 @@ def test_every_word_of_the_server_has_texts_in_both_languages(page: Page, info: 
     assert sorted(en) == sorted(ko)
     keys = [f"status.{status['name']}" for status in info["statuses"]]
     keys += [f"reason.{code}" for code in info["reasons"]]
+    keys += [f"error.{code}" for code in info["errors"]]  # every error answer's code, too
     keys += [f"preset.{preset['name']}" for preset in info["presets"]]
     for setting in info["settings"]:
         keys += [f"field.{setting['name']}", f"help.{setting['name']}"]
@@ -290,7 +291,7 @@ def test_korean_page_from_the_start(
     expect(page.locator("html")).to_have_attribute("lang", "ko")
     expect(page.locator("label[for='f-lr']")).to_have_text("학습률")
     expect(page.locator("[data-field='activation'] option[value='sigmoid']")).to_have_text("시그모이드")
-    expect(page.locator("[data-help-for='batch_size']")).to_have_text("스텝마다 쓰는 학습 이미지 수")
+    expect(page.locator("[data-help-for='batch_size']")).to_have_text("스텝마다 쓰는 훈련 이미지 수")
     expect(page.locator("[data-preset-hint]")).to_contain_text("노트북의")
     screenshot(page, "korean-form")
     assert console.unexpected() == []

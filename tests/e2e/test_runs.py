@@ -125,7 +125,7 @@ def test_two_runs_train_at_once_and_the_page_keeps_following_its_own(
     # pressing the other run follows it, with its whole history at once
     switch.locator(f"[data-follow='{other}']").click()
     expect(page.locator(BAR)).to_have_attribute("data-followed", other)
-    expect(page.locator("[data-run-name]")).to_have_text(f"Run {other} · the other one")
+    expect(page.locator("[data-run-name]")).to_have_text(f"the other one {other}")
     expect(page.locator(LOSS)).to_have_attribute("data-first-step", "1")
     wait_attribute_above(page, LOSS, "data-points", 30)
     expect(switch.locator(f"[data-follow='{other}']")).to_be_focused()
@@ -400,7 +400,7 @@ def test_look_inside_shows_two_runs_of_a_race_side_by_side(page: Page, finished_
     )
     page.select_option("[data-inside-run]", sgd)
     second = page.locator("[data-inside-second-run]")
-    expect(second.locator(f"option[value='{adam}']")).to_have_text(f"{adam} · {ADAM} (same race)")
+    expect(second.locator(f"option[value='{adam}']")).to_have_text(f"{ADAM} · {adam} (same race)")
     second.select_option(adam)
 
     panel = page.locator("[data-panel='inside']")

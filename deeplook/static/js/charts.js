@@ -16,7 +16,7 @@ export function palette() {
     text: color("muted"),
     grid: color("grid"),
     train: color("train"),
-    test: color("test"),
+    test: color("test-curve") || color("test"), // not a warning colour (app.css, learner)
     raw: color("raw"),
     smooth: color("smooth"),
     runs: [color("run-a"), color("run-b"), color("run-c"), color("run-d")],
@@ -31,11 +31,15 @@ export function palette() {
  * `emptyKey` (a string key, or a function returning one) says what shows while it is empty.
  */
 export class Plot {
-  constructor(host, { options, data, emptyKey = "chart.empty" }) {
+  constructor(host, { options, data, emptyKey = "chart.empty", summary = null }) {
     this.host = host;
     this.options = options;
     this.data = data;
     this.emptyKey = emptyKey;
+    this.summary = summary; // () => a sentence saying what the chart shows, for screen readers
+    this.said = element("p", "visually-hidden plot-summary");
+    this.said.dataset.summary = "";
+    host.append(this.said);
     this.chart = null;
     this.frame = 0;
     host.classList.add("plot");
@@ -93,11 +97,16 @@ export class Plot {
     this.host.dataset.points = String(points);
     this.empty.textContent = t(typeof this.emptyKey === "function" ? this.emptyKey() : this.emptyKey);
     this.empty.hidden = points > 0;
+    this.host.dataset.empty = String(points === 0); // an empty chart shows no axes (app.css)
+    this.said.textContent = points > 0 ? (this.summary?.() ?? "") : t("summary.none");
     const shown = columns ?? this.blank();
     if (!this.chart) {
       const options = this.options(palette());
       const hooks = { ...options.hooks, setLegend: [...(options.hooks?.setLegend ?? []), (chart) => this.showLatest(chart)] };
       this.chart = new uPlot({ ...options, hooks, ...this.size() }, shown, this.host);
+      this.chart.root.setAttribute("aria-hidden", "true"); // the summary speaks for the canvas
+      // the axis titles uPlot paints on the canvas, readable by tests and tools
+      this.host.dataset.axisTitles = (options.axes ?? []).map((axis) => axis.label ?? "").join("|");
     } else {
       this.chart.setData(shown);
     }
@@ -129,7 +138,7 @@ function number(value) {
 }
 
 /** Axes in the scheme's colours; `y` formats the values of the vertical axis. */
-export function axes(colors, y = measure) {
+export function axes(colors, y = measure, { xTitle = null, yTitle = null } = {}) {
   const common = {
     stroke: colors.text,
     font: colors.font,
@@ -137,9 +146,16 @@ export function axes(colors, y = measure) {
     grid: { stroke: colors.grid, width: 1 },
     ticks: { stroke: colors.grid, width: 1, size: 4 },
   };
+  const title = (label) => (label ? { label, labelSize: 16, labelGap: 2 } : {});
   return [
-    { ...common, size: 30, values: (u, splits) => splits.map(number) },
-    { ...common, size: 56, space: 26, values: (u, splits) => splits.map((v) => (v == null ? "" : y(v))) },
+    { ...common, size: 30, values: (u, splits) => splits.map(number), ...title(xTitle) },
+    {
+      ...common,
+      size: 56,
+      space: 26,
+      values: (u, splits) => splits.map((v) => (v == null ? "" : y(v))),
+      ...title(yTitle),
+    },
   ];
 }
 
@@ -170,9 +186,11 @@ function shareRange(u, min, max) {
 export function baseOptions(
   colors,
   series,
-  { xLabel, yFormat = measure, log = false, share = false, wholeX = false, yTop = null },
+  { xLabel, yLabel = null, yFormat = measure, log = false, share = false, wholeX = false, yTop = null, ySpace = 26 },
 ) {
-  const [x, y] = axes(colors, yFormat);
+  // every axis says what it counts (the x axis by its series' name), the y axis its unit when given
+  const [x, yAxis] = axes(colors, yFormat, { xTitle: xLabel, yTitle: yLabel });
+  const y = { ...yAxis, space: ySpace };
   const top = (max) => Math.max(max ?? 0, yTop?.() ?? 0);
   let yScale = { auto: true };
   if (log) yScale = { distr: 3, log: 10 };
@@ -249,3 +267,53 @@ function logTick(value) {
 }
 
 export const formats = { percent: (v) => percent(v, 1), measure, log: logTick };
+
+/**
+ * uPlot hooks drawing faint vertical lines where epochs begin (or at any x), with a small label at
+ * the bottom of the plot when there is room: `lines()` returns [{x, label, strong}] in x order; a
+ * `strong` line (the epoch chosen on a slider) is drawn solid in `strongColor`.
+ */
+export function boundaryHooks(lines, color, strongColor = color) {
+  const draw = (u) => {
+    const list = lines();
+    if (!list.length) return;
+    const ratio = window.devicePixelRatio || 1;
+    const { ctx, bbox } = u;
+    const { min, max } = u.scales.x;
+    const style = getComputedStyle(u.root);
+    ctx.save();
+    ctx.font = `${10 * ratio}px ${style.fontFamily || "system-ui"}`;
+    ctx.textBaseline = "bottom";
+    let lastLabel = -Infinity;
+    for (const { x, label, strong } of list) {
+      if (x < min || x > max) continue;
+      const px = Math.round(u.valToPos(x, "x", true)) + 0.5;
+      ctx.strokeStyle = strong ? strongColor : color;
+      ctx.fillStyle = strong ? strongColor : color;
+      ctx.globalAlpha = strong ? 0.9 : 0.55;
+      ctx.lineWidth = (strong ? 2 : 1) * ratio;
+      ctx.beginPath();
+      ctx.moveTo(px, bbox.top);
+      ctx.lineTo(px, bbox.top + bbox.height);
+      ctx.stroke();
+      const width = ctx.measureText(label ?? "").width;
+      if (label && (strong || px - lastLabel > width + 8 * ratio)) {
+        ctx.globalAlpha = 1;
+        const left = px + 3 * ratio + width > bbox.left + bbox.width ? px - 3 * ratio - width : px + 3 * ratio;
+        ctx.fillText(label, left, bbox.top + bbox.height - 2 * ratio);
+        lastLabel = px;
+      }
+    }
+    ctx.restore();
+  };
+  return { draw: [draw] };
+}
+
+/** Hooks of several kinds merged: {draw: [...], ...}. */
+export function mergeHooks(...parts) {
+  const merged = {};
+  for (const part of parts) {
+    for (const [name, list] of Object.entries(part ?? {})) merged[name] = [...(merged[name] ?? []), ...list];
+  }
+  return merged;
+}

@@ -1,4 +1,4 @@
-// One or two runs side by side: their settings (differences marked) and their curves overlaid,
+// Up to four runs side by side: their settings (differences marked) and their curves overlaid,
 // against epochs so that runs with different batch sizes line up. The runs come from the store,
 // which the socket keeps current for them (a snapshot of each, then what they train): a run still
 // training grows here as it does on the Train tab.
@@ -9,7 +9,7 @@ import { duration, percent, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { applies, configValue } from "./registry.js";
 import { RunningAverage } from "./series.js";
-import { choiceLabel, fieldLabel, statusLabel } from "./words.js";
+import { choiceLabel, fieldLabel, runDuration, runName, statusLabel } from "./words.js";
 
 const SMOOTHING = 0.9;
 const LINE_POINTS = 2000; // points per smoothed curve: it is smooth, so every k-th point will do
@@ -35,7 +35,7 @@ function rows(info) {
     [t("history.status"), (run) => statusLabel(run.status)],
     [t("history.finalTrain"), (run) => percent(run.epochs.at(-1)?.train_accuracy, 2)],
     [t("history.finalTest"), (run) => percent(run.epochs.at(-1)?.test_accuracy, 2)],
-    [t("history.duration"), (run) => duration(run.epochs.reduce((sum, e) => sum + e.seconds, 0))],
+    [t("history.durationPauses"), (run) => duration(runDuration(run))],
   ];
 }
 
@@ -46,13 +46,15 @@ export class Compare {
     this.ids = []; // the runs shown
     this.averages = new Map(); // run id -> RunningAverage of its losses
     this.timer = 0;
-    const colors = (index, palette) => palette.runs[index];
+    const colors = (index, palette) => palette.runs[index % palette.runs.length];
+    // each run by its name, else by what distinguishes it, never by its id alone
+    const label = (id) => runName(this.store.record(id)?.summary ?? { id });
     this.lossPlot = new Plot(root.querySelector("[data-chart='compare-loss']"), {
       options: (palette) =>
         baseOptions(
           palette,
-          this.ids.map((id, i) => line(id, colors(i, palette))),
-          { xLabel: t("axis.epoch") },
+          this.ids.map((id, i) => line(label(id), colors(i, palette))),
+          { xLabel: t("axis.epoch"), yLabel: t("axis.crossEntropy") },
         ),
       data: () => this.lossColumns(),
       emptyKey: "chart.noSteps",
@@ -61,13 +63,25 @@ export class Compare {
       options: (palette) =>
         baseOptions(
           palette,
-          this.ids.map((id, i) => epochLine(id, colors(i, palette), formats.percent)),
-          { xLabel: t("axis.epoch"), yFormat: formats.percent, wholeX: true },
+          this.ids.map((id, i) => epochLine(label(id), colors(i, palette), formats.percent)),
+          { xLabel: t("axis.epoch"), yLabel: t("axis.accuracy"), yFormat: formats.percent, wholeX: true, ySpace: 18 },
         ),
       data: () => this.accuracyColumns(),
       emptyKey: "chart.noEpoch",
     });
+    this.testLossPlot = new Plot(root.querySelector("[data-chart='compare-test-loss']"), {
+      options: (palette) =>
+        baseOptions(
+          palette,
+          this.ids.map((id, i) => epochLine(label(id), colors(i, palette))),
+          { xLabel: t("axis.epoch"), yLabel: t("axis.lossNats"), wholeX: true },
+        ),
+      data: () => this.epochColumns("test_loss"),
+      emptyKey: "chart.noEpoch",
+    });
+    this.plots = [this.lossPlot, this.accuracyPlot, this.testLossPlot];
     onLangChange(() => this.renderTable());
+    new ResizeObserver(() => this.showScrollCue()).observe(root);
     store.addEventListener("info", () => this.renderTable());
     for (const type of ["run-reset", "run-steps", "run-epoch", "run-status"]) {
       store.addEventListener(type, (event) => {
@@ -84,8 +98,7 @@ export class Compare {
     this.ids = ids;
     this.element.dataset.runs = ids.join(" ");
     this.renderTable();
-    this.lossPlot.rebuild();
-    this.accuracyPlot.rebuild();
+    this.plots.forEach((plot) => plot.rebuild());
   }
 
   redrawSoon() {
@@ -93,8 +106,7 @@ export class Compare {
     this.timer = setTimeout(() => {
       this.timer = 0;
       this.renderTable();
-      this.lossPlot.invalidate();
-      this.accuracyPlot.invalidate();
+      this.plots.forEach((plot) => plot.invalidate());
     }, REDRAW_EVERY);
   }
 
@@ -117,14 +129,15 @@ export class Compare {
     const head = element("tr");
     head.append(element("th", "", t("history.setting")));
     runs.forEach((run, index) => {
-      const th = element("th", "", run.id);
+      const th = element("th", "", runName(run));
+      th.append(" ", element("code", "run-id muted", run.id));
       th.dataset.run = String(index);
       head.append(th);
     });
     const lines = rows(this.store.info).map(([label, value]) => {
       const tr = element("tr");
       const values = runs.map(value);
-      if (values.length === 2 && values[0] !== values[1]) tr.dataset.differs = "true";
+      if (new Set(values).size > 1) tr.dataset.differs = "true";
       tr.append(element("th", "", label), ...values.map((text) => element("td", "", text)));
       return tr;
     });
@@ -133,6 +146,17 @@ export class Compare {
     const tbody = element("tbody");
     tbody.append(...lines);
     table.replaceChildren(thead, tbody);
+    this.showScrollCue();
+  }
+
+  /** The cue that the table scrolls sideways, shown only while it does (a phone, several runs). */
+  showScrollCue() {
+    const wrap = this.element.querySelector(".table-wrap");
+    const cue = this.element.querySelector("[data-table-scroll-cue]");
+    if (!wrap || !cue) return;
+    requestAnimationFrame(() => {
+      cue.hidden = wrap.clientWidth === 0 || wrap.scrollWidth <= wrap.clientWidth + 1;
+    });
   }
 
   lossColumns() {
@@ -166,11 +190,13 @@ export class Compare {
   }
 
   accuracyColumns() {
+    return this.epochColumns("test_accuracy");
+  }
+
+  /** One epoch metric of every run shown, joined on the epoch. */
+  epochColumns(key) {
     const records = this.ids.map((id) => this.store.record(id)).filter(Boolean);
-    const tables = records.map((record) => [
-      record.epochs.map((e) => e.epoch),
-      record.epochs.map((e) => e.test_accuracy),
-    ]);
+    const tables = records.map((record) => [record.epochs.map((e) => e.epoch), record.epochs.map((e) => e[key])]);
     const points = records.reduce((sum, record) => sum + record.epochs.length, 0);
     return points ? { points, columns: joinTables(tables) } : null;
   }

@@ -22,9 +22,46 @@ export class ConfusionView {
       const button = event.target.closest("button[data-true]");
       if (button) this.open(Number(button.dataset.true), Number(button.dataset.predicted));
     });
+    // one tab stop for the whole matrix; the arrow keys (Home, End too) move between its cells
+    this.table.addEventListener("keydown", (event) => this.moveFocus(event));
+    this.table.addEventListener("focusin", (event) => {
+      const button = event.target.closest?.("button[data-true]");
+      if (button) this.rove = [Number(button.dataset.true), Number(button.dataset.predicted)];
+    });
+    this.rove = [0, 0]; // the cell that takes the matrix's one tab stop
     state.addEventListener("run", () => this.clear());
     state.addEventListener("epoch", () => this.load());
     onLangChange(() => this.render());
+  }
+
+  moveFocus(event) {
+    const button = event.target.closest?.("button[data-true]");
+    if (!button || !this.matrix) return;
+    const n = this.matrix.class_names.length;
+    let i = Number(button.dataset.true);
+    let j = Number(button.dataset.predicted);
+    const moves = {
+      ArrowUp: () => (i = Math.max(0, i - 1)),
+      ArrowDown: () => (i = Math.min(n - 1, i + 1)),
+      ArrowLeft: () => (j = Math.max(0, j - 1)),
+      ArrowRight: () => (j = Math.min(n - 1, j + 1)),
+      Home: () => (j = 0),
+      End: () => (j = n - 1),
+    };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    moves[event.key]();
+    this.focusCell(i, j);
+  }
+
+  /** Move the matrix's tab stop to a cell and focus it. */
+  focusCell(i, j) {
+    const target = this.table.querySelector(`[data-true="${i}"][data-predicted="${j}"]`);
+    if (!target) return;
+    for (const cell of this.table.querySelectorAll("button[data-true]")) cell.tabIndex = -1;
+    target.tabIndex = 0;
+    this.rove = [i, j];
+    target.focus();
   }
 
   clear() {
@@ -125,6 +162,7 @@ export class ConfusionView {
         button.dataset.true = String(i);
         button.dataset.predicted = String(j);
         button.dataset.count = String(count);
+        button.tabIndex = this.rove[0] === i && this.rove[1] === j ? 0 : -1;
         if (i === j) button.dataset.diagonal = "true";
         // right answers by their share of the row; mistakes on a stronger scale, as they are few
         const share = i === j ? count / rowMax[i] : Math.min(1, Math.sqrt(count / rowMax[i]) * 1.6);

@@ -11,6 +11,7 @@ import { integer, measure, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { bytesOf, canvas, drawDigit, drawWeights, fitCanvas, float16s, imageCanvas } from "./pixels.js";
 import { pixelCount } from "./registry.js";
+import { layerLabel } from "./words.js";
 
 const PAGE = 24;
 const TOP_UNITS = 8;
@@ -169,7 +170,9 @@ export class DigitView {
     result.dataset.winner = answer ? String(answer.digit) : "";
     if (!answer) {
       message.textContent = this.problem ? (this.problem.text ?? t(this.problem.key)) : "";
-      for (const name of ["digit-layers", "digit-probs", "contributions"]) this.find(name).replaceChildren();
+      for (const name of ["digit-layers", "digit-probs", "contributions", "digit-logits", "contributions-against"]) {
+        this.find(name).replaceChildren();
+      }
       this.find("contrib-title").textContent = "";
       return;
     }
@@ -190,7 +193,27 @@ export class DigitView {
     message.dataset.right = truth == null ? "" : String(truth === answer.digit);
     this.renderLayers(answer.activations.slice(0, -1));
     this.renderProbs(names, answer.probabilities, answer.digit);
+    this.renderLogits(names, answer.logits ?? [], answer.digit);
     this.renderContributions(answer);
+  }
+
+  /** The output scores before softmax: softmax turns them into the probabilities above. */
+  renderLogits(names, logits, winner) {
+    const most = Math.max(1e-9, ...logits.map(Math.abs));
+    const items = logits.map((value, i) => {
+      const item = element("li", i === winner ? "logit logit-winner" : "logit");
+      item.dataset.class = String(i);
+      item.dataset.value = String(value);
+      const track = element("span", "logit-track");
+      const bar = element("span", value < 0 ? "logit-bar logit-negative" : "logit-bar");
+      // bars grow from the middle: right for positive scores, left for negative ones
+      bar.style.width = `${((Math.abs(value) / most) * 50).toFixed(1)}%`;
+      bar.style.left = value < 0 ? `${(50 - (Math.abs(value) / most) * 50).toFixed(1)}%` : "50%";
+      track.append(bar);
+      item.append(element("span", "logit-label", names[i]), track, element("span", "prob-value", measure(value)));
+      return item;
+    });
+    this.find("digit-logits").replaceChildren(...items);
   }
 
   renderLayers(layers) {
@@ -198,8 +221,31 @@ export class DigitView {
       const row = element("div", "layer");
       row.dataset.layer = String(i);
       row.dataset.units = String(values.length);
-      const label = element("span", "layer-label", t("inside.layer", { n: i + 1, units: integer(values.length) }));
+      const config = this.state.run?.config;
+      const name = config ? layerLabel(this.state.info, config, `dense${i}`) : t("inside.layer", { n: i + 1, units: integer(values.length) });
+      const label = element("span", "layer-label", name);
       const strip = canvas("strip", values.length, 1);
+      // hover (or touch) a cell: which unit it is and its value
+      const readout = element("span", "strip-readout muted");
+      readout.dataset.readout = "";
+      const say = (j) => {
+        const text = t("inside.unitValue", { n: j, v: measure(values[j]) });
+        readout.textContent = text;
+        strip.title = text;
+      };
+      const show = (event) => {
+        const box = strip.getBoundingClientRect();
+        const j = Math.min(values.length - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * values.length)));
+        this.hovered = { layer: i, unit: j }; // kept when the answer is drawn again under the pointer
+        say(j);
+      };
+      strip.addEventListener("pointermove", show);
+      strip.addEventListener("pointerdown", show);
+      strip.addEventListener("pointerleave", () => {
+        this.hovered = null;
+        readout.textContent = "";
+      });
+      if (this.hovered?.layer === i && this.hovered.unit < values.length) say(this.hovered.unit);
       const most = Math.max(1e-9, ...values.map(Math.abs));
       const context = strip.getContext("2d");
       const image = context.createImageData(values.length, 1);
@@ -215,7 +261,7 @@ export class DigitView {
         "aria-label",
         t("inside.layerLabel", { n: i + 1, active: integer(values.filter((v) => v > 0.5).length) }),
       );
-      row.append(label, strip);
+      row.append(label, strip, readout);
       return row;
     });
     this.find("digit-layers").replaceChildren(...rows);
@@ -253,5 +299,29 @@ export class DigitView {
       return item;
     });
     this.find("contributions").replaceChildren(...items);
+    // and those that pushed against it most (negative contributions), on the same scale
+    const against = contributions
+      .map((value, unit) => ({ value, unit }))
+      .filter((item) => item.value < 0)
+      .sort((a, b) => a.value - b.value)
+      .slice(0, TOP_UNITS);
+    this.find("contrib-against-title").textContent = against.length ? t("inside.pushedAgainst", { label: answer.label }) : "";
+    const opposed = against.map(({ value, unit }) => {
+      const item = element("li");
+      item.dataset.unit = String(unit);
+      if (weights && unit < weights.images.count) {
+        const { width, height, scale } = weights.images;
+        const image = canvas("tile", width, height);
+        drawWeights(image, weights.values, unit * width * height, scale);
+        item.append(image);
+      }
+      const track = element("span", "prob-track");
+      const bar = element("span", "prob-bar contrib-against");
+      bar.style.width = `${Math.min(100, (Math.abs(value) / most) * 100).toFixed(1)}%`;
+      track.append(bar);
+      item.append(element("span", "contrib-label", t("inside.unit", { n: unit })), track, element("span", "prob-value", measure(value)));
+      return item;
+    });
+    this.find("contributions-against").replaceChildren(...opposed);
   }
 }

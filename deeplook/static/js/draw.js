@@ -30,11 +30,30 @@ export class DrawPad extends EventTarget {
     return !this.inked;
   }
 
+  /** The ink's largest side in pad units (0 when empty): the server scales it to the dataset's box. */
+  get inkSize() {
+    const box = this.box;
+    return box ? Math.max(box.x1 - box.x0, box.y1 - box.y0) : 0;
+  }
+
+  /** Grow the ink's bounding box by a brush stroke around a point. */
+  extend({ x, y }) {
+    const r = BRUSH / 2;
+    const box = this.box ?? { x0: x - r, y0: y - r, x1: x + r, y1: y + r };
+    this.box = {
+      x0: Math.max(0, Math.min(box.x0, x - r)),
+      y0: Math.max(0, Math.min(box.y0, y - r)),
+      x1: Math.min(SIZE, Math.max(box.x1, x + r)),
+      y1: Math.min(SIZE, Math.max(box.y1, y + r)),
+    };
+  }
+
   clear(notify = true) {
     const c = this.context;
     c.fillStyle = PAPER;
     c.fillRect(0, 0, SIZE, SIZE);
     this.inked = false;
+    this.box = null;
     if (notify) this.dispatchEvent(new Event("clear"));
   }
 
@@ -81,6 +100,7 @@ export class DrawPad extends EventTarget {
   }
 
   dot({ x, y }) {
+    this.extend({ x, y });
     const c = this.context;
     c.fillStyle = INK;
     c.beginPath();
@@ -89,6 +109,8 @@ export class DrawPad extends EventTarget {
   }
 
   segment(from, to) {
+    this.extend(from);
+    this.extend(to);
     const c = this.context;
     c.strokeStyle = INK;
     c.lineWidth = BRUSH;

@@ -3,11 +3,11 @@
 // one line per layer) and the chosen epoch's weight and gradient histograms as plain canvas bars.
 
 import { api } from "./api.js";
-import { Plot, baseOptions, epochLine, formats, line, palette } from "./charts.js";
+import { Plot, baseOptions, boundaryHooks, epochLine, formats, line, palette } from "./charts.js";
 import { element } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { measure } from "./format.js";
-import { choiceLabel } from "./words.js";
+import { choiceLabel, layerLabel } from "./words.js";
 import { byName } from "./registry.js";
 
 const RULE_OF_THUMB = 1e-3;
@@ -31,11 +31,19 @@ export class HealthView {
         options: (colors) => this.options(colors, measureName, options),
         data: () => this.columns(measureName),
         emptyKey: "inside.noHealth",
+        summary: () => this.summary(name, measureName, options.yFormat ?? measure),
       });
-    this.ratio = chart("update-ratio", "update_ratio", { log: true, rule: true });
+    this.ratio = chart("update-ratio", "update_ratio", { log: true, rule: true, yLabel: "axis.updateRatio" });
     const top = (measureName) => () => this.peer?.largest(measureName, this.kind) ?? null;
-    this.flat = chart("flat", "flat", { yFormat: formats.percent, share: true, yTop: top("flat") });
-    this.rms = chart("weight-rms", "weight_rms", { yTop: top("weight_rms") });
+    this.flat = chart("flat", "flat", {
+      yFormat: formats.percent,
+      share: true,
+      yTop: top("flat"),
+      yLabel: "axis.shareOfUnits",
+    });
+    this.rms = chart("weight-rms", "weight_rms", { yTop: top("weight_rms"), yLabel: "axis.rms" });
+    // the epoch chosen on the slider is marked on every chart
+    state.addEventListener("epoch", () => [this.ratio, this.flat, this.rms].forEach((plot) => plot.invalidate()));
     dark.addEventListener("change", () => this.drawHistograms());
     onLangChange(() => {
       this.drawHistograms();
@@ -73,13 +81,59 @@ export class HealthView {
     return most;
   }
 
-  options(colors, measureName, { log = false, rule = false, share = false, yTop = null, yFormat = log ? formats.log : measure }) {
+  /** A layer's name for people, from the run's config (the engine calls them dense0, dense1...). */
+  layerName(name) {
+    return layerLabel(this.state.info, this.state.run?.config, name);
+  }
+
+  options(
+    colors,
+    measureName,
+    { log = false, rule = false, share = false, yTop = null, yFormat = log ? formats.log : measure, yLabel = null },
+  ) {
     const palette = layerColors(colors);
     const series = this.layers(measureName).map((name, i) =>
-      epochLine(name, palette[i % palette.length], log ? measure : yFormat),
+      epochLine(this.layerName(name), palette[i % palette.length], log ? measure : yFormat),
     );
     if (rule) series.push(line(t("inside.ruleOfThumb"), colors.text, { dash: [4, 4], width: 1 }));
-    return baseOptions(colors, series, { xLabel: t("axis.epoch"), yFormat, log, share, yTop, wholeX: true });
+    const options = baseOptions(colors, series, {
+      xLabel: t("axis.epoch"),
+      yLabel: yLabel && t(yLabel),
+      yFormat,
+      log,
+      share,
+      yTop,
+      wholeX: true,
+    });
+    // the epoch axis fits the run's epochs (from 0, the random start)
+    options.scales.x.range = (u, min, max) => [Math.min(min ?? 0, 0), Math.max(max ?? 1, 1)];
+    options.hooks = boundaryHooks(() => this.chosenEpoch(), colors.marker, colors.marker);
+    return options;
+  }
+
+  /** The epoch chosen on the slider, as a marked line. */
+  chosenEpoch() {
+    const epoch = this.state.epoch;
+    return epoch == null ? [] : [{ x: epoch, label: t("chart.chosenEpoch", { n: epoch }), strong: true }];
+  }
+
+  /** For screen readers: each layer's value at the first and the last epoch. */
+  summary(name, measureName, format) {
+    const data = this.series;
+    if (!data || data.epochs.length === 0) return "";
+    const key = measureName === "flat" ? this.kind : measureName;
+    const layers = this.layers(measureName).map((layer) => {
+      const values = data.layers[layer][key];
+      const first = values.find((v) => Number.isFinite(v) && (measureName !== "update_ratio" || v > 0));
+      return `${this.layerName(layer)} ${first == null ? "–" : format(first)} → ${format(values.at(-1))}`;
+    });
+    const title = this.find(`chart='${name}'`).closest("figure")?.querySelector("h3")?.textContent ?? "";
+    return t("summary.health", {
+      what: title,
+      first: data.epochs[0],
+      last: data.epochs.at(-1),
+      layers: layers.join("; "),
+    });
   }
 
   columns(measureName) {
@@ -168,17 +222,38 @@ export class HealthView {
         ["weights", report.histograms[name], colors.train],
         ["gradients", report.gradient_histograms[name], colors.test],
       ]) {
-        if (!histogram) continue;
+        if (!histogram && kind === "weights") continue;
         const figure = element("figure", "histogram");
         figure.dataset.array = name;
         figure.dataset.kind = kind;
+        const caption = element("figcaption");
+        const array = this.layerName(name); // "hidden 1 (50, sigmoid) weights"
+        const title = element("strong", "", kind === "weights" ? array : t("inside.gradientsOf", { array }));
+        // epoch 0 is before the first step: its gradients do not exist yet (the server sends a
+        // placeholder range), so say so rather than draw a made-up one
+        const none = !histogram || (kind === "gradients" && report.epoch === 0);
+        if (none) {
+          figure.dataset.none = "true";
+          caption.append(title, element("span", "muted histogram-none", t("inside.noGradients")));
+          figure.append(caption);
+          figures.push(figure);
+          continue;
+        }
         const bars = Object.assign(element("canvas"), { width: 180, height: 56 });
         drawBars(bars, histogram.counts, color, colors.grid);
-        const caption = element("figcaption");
-        const title = element("strong", "", `${name} · ${t(`inside.kind.${kind}`)}`);
-        const range = element("span", "muted", `${measure(histogram.edges[0])} … ${measure(histogram.edges.at(-1))}`);
-        caption.append(title, range);
-        figure.append(bars, caption);
+        bars.setAttribute("role", "img");
+        const most = Math.max(...histogram.counts);
+        bars.setAttribute("aria-label", `${measure(histogram.edges[0])} … ${measure(histogram.edges.at(-1))}`);
+        // the axes in words: the value range under the bars, the tallest bar's count beside them
+        const axis = element("div", "histogram-axis");
+        axis.append(
+          element("span", "", measure(histogram.edges[0])),
+          element("span", "muted", t("inside.kind.value")),
+          element("span", "", measure(histogram.edges.at(-1))),
+        );
+        const top = element("span", "histogram-top muted", `${t("axis.count")} ≤ ${most}`);
+        caption.append(title, top);
+        figure.append(caption, bars, axis);
         figures.push(figure);
       }
     }

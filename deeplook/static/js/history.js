@@ -5,11 +5,12 @@
 import { api } from "./api.js";
 import { element } from "./dom.js";
 import { describeError } from "./errors.js";
-import { configSummary, dateTime, percent } from "./format.js";
+import { configSummary, dateTime, duration, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
-import { datasetLabel, reasonText, statusLabel } from "./words.js";
+import { datasetLabel, reasonText, runDuration, runName, statusLabel } from "./words.js";
 
 const RENDER_DELAY = 300; // ms: status and epoch messages come in bursts
+const COMPARED = 4; // runs compared at once, one colour each
 const CONFIRM_FOR = 4000; // ms a delete button waits for its second click
 
 export class History {
@@ -18,7 +19,7 @@ export class History {
     this.store = store;
     this.compare = compare;
     this.list = root.querySelector("[data-run-list]");
-    this.selected = []; // at most two run ids, oldest choice first
+    this.selected = []; // at most four run ids (the chart palette's), oldest choice first
     this.chosen = false; // until the person chooses, the newest run is shown
     this.timer = 0;
     this.confirming = null; // the run id whose delete button asks for confirmation
@@ -81,7 +82,7 @@ export class History {
     const id = box?.closest("[data-run-id]")?.dataset.runId;
     if (!id) return;
     const rest = this.selected.filter((each) => each !== id);
-    this.select(box.checked ? [...rest, id].slice(-2) : rest);
+    this.select(box.checked ? [...rest, id].slice(-COMPARED) : rest);
   }
 
   async onDelete(id) {
@@ -137,16 +138,28 @@ export class History {
     status.dataset.state = run.status;
     const accuracy = element("strong", "run-item-accuracy", percent(run.test_accuracy, 2));
     accuracy.dataset.accuracy = "";
-    head.append(element("code", "run-item-id", run.id), status, accuracy, compare);
+    // the run by its name, else by what distinguishes it; its id small beside, never alone
+    head.append(element("strong", "run-item-title", runName(run)), status, accuracy, compare);
 
     const info = this.store.info;
-    const title = run.name ? [element("p", "run-item-name", run.name)] : [];
+    const title = [element("code", "run-item-id muted", run.id)];
     const about = element(
       "p",
       "run-item-config",
       [run.preset ?? "", configSummary(run.config, info?.settings)].filter(Boolean).join(" · "),
     );
-    const when = element("p", "muted small", `${datasetLabel(info, run.dataset)} · ${dateTime(run.created_at)}`);
+    const took = runDuration(run);
+    const when = element(
+      "p",
+      "muted small",
+      [
+        datasetLabel(info, run.dataset),
+        dateTime(run.created_at),
+        took == null ? "" : t("run.tookPauses", { t: duration(took) }),
+      ]
+        .filter(Boolean)
+        .join(" · "),
+    );
     const why = reasonText(run);
     const reason = why ? [element("p", "run-item-reason small", why)] : [];
 

@@ -223,7 +223,7 @@ export class Inside {
     this.root.dataset.run = run?.id ?? "";
     this.root.dataset.epoch = state.epoch == null ? "" : String(state.epoch);
     this.find("inside-about").textContent = run
-      ? [runTitle(run), run.preset ?? "", datasetLabel(info, run.dataset), statusLabel(run.status)]
+      ? [runTitle(run), run.name ? (run.preset ?? "") : "", datasetLabel(info, run.dataset), statusLabel(run.status)]
           .filter(Boolean)
           .join(" · ")
       : t("inside.none");

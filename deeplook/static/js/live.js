@@ -1,7 +1,7 @@
 // The charts of the run being followed: loss per step (raw and smoothed, optionally on a log scale,
 // with a labelled vertical line where the learning rate was changed) and accuracy and loss per epoch.
 
-import { Plot, baseOptions, epochLine, formats, line, markerHooks } from "./charts.js";
+import { Plot, baseOptions, boundaryHooks, epochLine, formats, line, markerHooks, mergeHooks } from "./charts.js";
 import { integer, measure, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { datasetOf } from "./registry.js";
@@ -64,14 +64,21 @@ export class LossChart {
           ],
           {
             xLabel: t("axis.step"),
+            yLabel: t("axis.crossEntropy"),
             log: this.log,
             yFormat: this.log ? formats.log : formats.measure,
             wholeX: true,
           },
         ),
-        hooks: markerHooks(() => this.markers(), colors.marker),
+        hooks: mergeHooks(boundaryHooks(() => this.boundaries(), colors.text), markerHooks(() => this.markers(), colors.marker)),
       }),
       data: (width) => this.columns(width),
+      summary: () => this.summary(),
+      emptyKey: () => {
+        const status = store.run?.status;
+        if (status === "loading-data") return "run.loading";
+        return store.run ? "chart.noEpoch" : "chart.empty";
+      },
     });
     this.showSmoothing();
     datasetText(root.querySelector("[data-loss-explain]"), store, (dataset) => {
@@ -90,12 +97,40 @@ export class LossChart {
       remember(LOG_KEY, this.log);
       this.plot.rebuild();
     });
-    for (const event of ["reset", "steps", "change"]) store.addEventListener(event, () => this.plot.invalidate());
+    for (const event of ["reset", "run", "steps", "change"]) store.addEventListener(event, () => this.plot.invalidate());
   }
 
   /** The learning-rate changes of the run, as the chart's vertical lines. */
   markers() {
     return this.store.lrChanges.map(({ step, lr }) => ({ x: step, label: t("chart.lrMarker", { lr: settingText(lr) }) }));
+  }
+
+  /** Where each epoch after the first begins: faint lines labelled with the epoch. */
+  boundaries() {
+    const perEpoch = this.store.run?.steps_per_epoch;
+    const last = this.store.steps.lastStep;
+    if (!perEpoch || !last) return [];
+    const lines = [];
+    for (let epoch = 2; (epoch - 1) * perEpoch < last; epoch += 1) {
+      lines.push({ x: (epoch - 1) * perEpoch + 0.5, label: t("chart.epochMark", { n: integer(epoch) }) });
+    }
+    this.plot.host.dataset.epochBoundaries = String(lines.length);
+    return lines;
+  }
+
+  /** For screen readers: where the smoothed loss started and where it is now. */
+  summary() {
+    const series = this.store.steps;
+    const n = series.length;
+    if (n === 0) return "";
+    const ema = this.smoothed();
+    const perEpoch = this.store.run?.steps_per_epoch || 0;
+    return t("summary.loss", {
+      a: measure(series.loss[0]),
+      b: measure(ema[n - 1]),
+      steps: integer(series.lastStep),
+      epochs: perEpoch ? measure(Math.round((series.lastStep / perEpoch) * 10) / 10) : "–",
+    });
   }
 
   showSmoothing() {
@@ -138,37 +173,59 @@ export class LossChart {
 export class EpochCharts {
   constructor(root, store) {
     const column = (key) => store.epochs.map((e) => e[key]);
-    const emptyKey = () => (store.run ? "chart.noEpoch" : "chart.empty");
+    const emptyKey = () => {
+      if (store.run?.status === "loading-data") return "run.loading";
+      return store.run ? "chart.noEpoch" : "chart.empty";
+    };
     const data = (keys) => () =>
       store.epochs.length === 0
         ? null
         : { points: store.epochs.length, columns: [column("epoch"), ...keys.map(column)] };
-    const options = (format) => (colors) =>
+    const options = (format, yKey, ySpace = 26) => (colors) =>
       baseOptions(
         colors,
         [
           epochLine(t("series.train"), colors.train, format),
           epochLine(t("series.test"), colors.test, format),
         ],
-        { xLabel: t("axis.epoch"), yFormat: format, wholeX: true },
+        { xLabel: t("axis.epoch"), yLabel: t(yKey), yFormat: format, wholeX: true, ySpace },
       );
+    const summary = (titleKey, format, trainKey, testKey) => () => {
+      const first = store.epochs[0];
+      const last = store.epochs.at(-1);
+      return t("summary.epochs", {
+        what: t(titleKey),
+        n: integer(last.epoch),
+        train: format(last[trainKey]),
+        test: format(last[testKey]),
+        first: integer(first.epoch),
+        train0: format(first[trainKey]),
+        test0: format(first[testKey]),
+      });
+    };
     this.plots = [
       new Plot(root.querySelector("[data-chart='accuracy']"), {
-        options: options(formats.percent),
+        options: options(formats.percent, "axis.accuracy", 16),
         data: data(["train_accuracy", "test_accuracy"]),
         emptyKey,
+        summary: summary("chart.accuracy", formats.percent, "train_accuracy", "test_accuracy"),
       }),
       new Plot(root.querySelector("[data-chart='epoch-loss']"), {
-        options: options(formats.measure),
+        options: options(formats.measure, "axis.lossNats"),
         data: data(["train_loss", "test_loss"]),
         emptyKey,
+        summary: summary("chart.epochLoss", formats.measure, "train_loss", "test_loss"),
       }),
     ];
-    for (const event of ["reset", "epoch"]) {
+    for (const event of ["reset", "run", "epoch"]) {
       store.addEventListener(event, () => this.plots.forEach((plot) => plot.invalidate()));
     }
     datasetText(root.querySelector("[data-epoch-loss-explain]"), store, (dataset) =>
-      t("chart.epochLossExplain", { train: integer(dataset.train_size), test: integer(dataset.test_size) }),
+      // the run's own training set when it trains on part of the dataset (train_size)
+      t("chart.epochLossExplain", {
+        train: integer(store.run?.config?.train_size ?? dataset.train_size),
+        test: integer(dataset.test_size),
+      }),
     );
   }
 }

@@ -7,7 +7,7 @@ import { describeError } from "./errors.js";
 import { integer, percent } from "./format.js";
 import { onLangChange, t, tOr } from "./i18n.js";
 import { datasetOf } from "./registry.js";
-import { runLine } from "./words.js";
+import { runLine, runName } from "./words.js";
 import { drawDigit, fitCanvas } from "./pixels.js";
 
 const DEBOUNCE = 120; // ms after the last change while drawing
@@ -35,6 +35,7 @@ export class Predictor {
     this.choice.addEventListener("change", () => this.now());
     store.addEventListener("runs", () => this.fillChoices());
     store.addEventListener("info", () => this.render());
+    store.addEventListener("runs", () => this.render());
     store.addEventListener("run-epoch", () => {
       if (!this.choice.value) this.now(); // the current model may just have got better: ask again
     });
@@ -122,16 +123,26 @@ export class Predictor {
     this.find("answer-inline").textContent = answer
       ? `${answer.label} · ${percent(answer.probabilities[answer.digit], 0)}`
       : "";
+    // before anything is drawn, say so if no model could answer yet (not only after drawing)
+    const noModel = !this.choice.value && !this.store.runs.some((run) => run.checkpoint_epoch >= 1);
     hint.textContent = this.problem
       ? (this.problem.text ?? t(this.problem.key))
       : this.pad.empty
-        ? t("draw.empty")
+        ? t(noModel ? "draw.noModel" : "draw.empty")
         : "";
+    this.root.dataset.noModel = String(noModel);
     hint.dataset.problem = this.problem ? "true" : "false";
     const model = answer?.model;
-    this.find("answer-model").textContent = model
-      ? t("draw.modelInfo", { id: model.run_id, epoch: model.epoch, acc: percent(model.test_accuracy, 1) })
+    const about = this.find("answer-model");
+    about.textContent = model
+      ? t("draw.modelInfo", {
+          // the run by its name or what distinguishes it, its id beside it (never the id alone)
+          id: runName(this.store.runs.find((run) => run.id === model.run_id) ?? { id: model.run_id }),
+          epoch: model.epoch,
+          acc: percent(model.test_accuracy, 1),
+        })
       : "";
+    if (model) about.append(" ", Object.assign(document.createElement("code"), { className: "run-id", textContent: model.run_id }));
     // the model's dataset, else the followed run's, else the default one
     const dataset = datasetOf(this.store.info, model?.dataset ?? this.store.run?.dataset);
     const name = dataset?.name;
@@ -151,7 +162,14 @@ export class Predictor {
   renderSeen(shape, pixels) {
     const canvas = this.find("seen");
     const [rows, cols] = shape;
-    const hint = t("draw.seenHint", { rows: integer(rows), cols: integer(cols) });
+    // MNIST fits a digit's box into 20 of 28 rows: a drawing smaller than that (in pad units, 10 per
+    // row) was enlarged to get there, a larger one shrunk; before any drawing the picture is black
+    const params = { rows: integer(rows), cols: integer(cols) };
+    const ink = this.pad.inkSize;
+    let key = "draw.seenEmpty";
+    if (pixels) key = ink > 0 && ink < 200 ? "draw.seenEnlarged" : "draw.seenHint";
+    const hint = t(key, params);
+    this.find("seen").dataset.caption = key;
     this.find("seen-hint").textContent = hint;
     canvas.setAttribute("aria-label", hint);
     fitCanvas(canvas, shape);

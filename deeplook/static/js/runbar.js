@@ -4,12 +4,13 @@
 
 import { ApiError, api } from "./api.js";
 import { describeError, fieldMessage } from "./errors.js";
-import { duration, integer, percent, setting as settingText } from "./format.js";
+import { configSummary, duration, integer, percent, setting as settingText } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { byName, paceNames } from "./registry.js";
 import { datasetLabel, paceExplanation, paceLabel, reasonText, runTitle, statusLabel } from "./words.js";
 
 const RATE_WINDOW = 5000; // ms of step arrivals the speed is measured over
+const ETA_SMOOTHING = 3000; // ms the time left is averaged over, so that it glides rather than jumps
 
 export class RunBar {
   constructor(root, store) {
@@ -32,8 +33,15 @@ export class RunBar {
     });
     this.find("lr").addEventListener("input", () => this.showError(""));
     this.find("pace").addEventListener("change", () => this.setPace(this.find("pace").value));
+    this.epochArrivals = []; // times the followed run's epochs arrived (their evaluation included)
+    this.finishAt = null; // the smoothed estimate of when the run ends (performance.now() ms)
+    this.loadingShown = 0; // the loading percentage shown: it never goes back
     store.addEventListener("reset", () => {
       this.arrivals = [];
+      this.epochArrivals = [];
+      this.finishAt = null;
+      this.finishAtTime = null;
+      this.loadingShown = 0;
       this.showError("");
       this.invalidate();
     });
@@ -52,7 +60,19 @@ export class RunBar {
       this.invalidate();
     });
     store.addEventListener("info", () => this.buildPaces());
-    for (const event of ["info", "run", "epoch", "progress"]) store.addEventListener(event, () => this.invalidate());
+    document.addEventListener("keydown", (event) => this.handleSpace(event));
+    // on a phone the form is below the charts: a link goes straight to it
+    this.find("new-link")?.addEventListener("click", (event) => {
+      event.preventDefault();
+      const form = document.querySelector("[data-run-form]");
+      form?.scrollIntoView({ block: "start" });
+      form?.querySelector("[data-field='preset']")?.focus({ preventScroll: true });
+    });
+    store.addEventListener("epoch", () => this.epochArrivals.push(performance.now()));
+    store.addEventListener("run", () => this.showError("")); // a message about an earlier state goes
+    for (const event of ["info", "run", "epoch", "progress", "connection"]) {
+      store.addEventListener(event, () => this.invalidate());
+    }
     onLangChange(() => this.render());
     this.render();
   }
@@ -81,6 +101,24 @@ export class RunBar {
     const pressed = this.button(action);
     await this.call(() => api[action](run.id));
     if (pressed.hidden || !this.root.contains(document.activeElement)) this.focusNext(action);
+  }
+
+  /**
+   * Space pauses or resumes the followed run while the Train tab shows and the page itself has the
+   * focus (not a field, a button, a link or anything else that Space already works).
+   */
+  handleSpace(event) {
+    if (event.key !== " " || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    const interactive = "input, textarea, select, button, a[href], summary, [contenteditable], [role='button'], [role='slider'], canvas";
+    if (target instanceof Element && target !== document.body && target.closest(interactive)) return;
+    if (this.root.offsetParent === null) return; // the Train tab is not shown
+    const run = this.store.run;
+    if (!run) return;
+    const action = run.status === "paused" ? "resume" : run.status === "running" ? "pause" : null;
+    if (!action || this.button(action).hidden) return;
+    event.preventDefault(); // not a scroll
+    this.call(() => api[action](run.id));
   }
 
   /** After a button went away: the one that undoes it, else the next that is shown, else the bar. */
@@ -125,8 +163,10 @@ export class RunBar {
       input.focus();
       return;
     }
+    const changesBefore = this.store.lrChanges.length;
     const summary = await this.call(() => api.change(run.id, { lr: value }));
-    if (summary) {
+    // the change may have come over the socket before this answer: its note (with its step) stays
+    if (summary && this.store.lrChanges.length === changesBefore) {
       this.lrFor = run.id; // keep what was typed until the change comes back with its step
       this.note = { key: "run.lrAsked", params: { lr: settingText(value) } };
       this.render();
@@ -165,6 +205,28 @@ export class RunBar {
     return t1 > t0 && s1 > s0 ? ((s1 - s0) * 1000) / (t1 - t0) : null;
   }
 
+  /**
+   * Seconds left: the steps left at the measured rate, plus each remaining epoch's evaluation (the
+   * time between two epochs beyond their steps), smoothed so that it glides rather than jumps.
+   */
+  timeLeft(run, step, totalSteps, rate) {
+    const now = performance.now();
+    let evaluation = 0;
+    const times = this.epochArrivals;
+    if (times.length >= 2) {
+      const between = (times.at(-1) - times.at(-2)) / 1000;
+      evaluation = Math.max(0, between - run.steps_per_epoch / rate);
+    }
+    const epochsLeft = Math.max(0, run.epochs_total - run.epochs_done);
+    const estimate = now + ((totalSteps - step) / rate + epochsLeft * evaluation) * 1000;
+    // an exponential average over about ETA_SMOOTHING ms, whatever the rate of updates
+    const since = now - (this.finishAtTime ?? now);
+    this.finishAtTime = now;
+    if (this.finishAt == null) this.finishAt = estimate;
+    else this.finishAt += (estimate - this.finishAt) * (1 - Math.exp(-since / ETA_SMOOTHING));
+    return Math.max(0, (this.finishAt - now) / 1000);
+  }
+
   /** The learning rate in force: the last change's, else the configured one. */
   learningRate(run) {
     return this.store.lrChanges.at(-1)?.lr ?? run.config.optimizer.lr;
@@ -180,7 +242,19 @@ export class RunBar {
     this.find("details").hidden = !has;
     this.renderButtons(run);
     if (!has) return;
-    this.find("name").textContent = runTitle(run);
+    const name = this.find("name");
+    name.textContent = runTitle(run);
+    name.append(" ", Object.assign(document.createElement("code"), { className: "run-id muted", textContent: run.id }));
+    this.find("settings").textContent = t("run.settings", {
+      summary: configSummary(run.config, this.store.info?.settings ?? []),
+    });
+    const explain = this.find("state-explain");
+    const stateKey = `run.explain.${run.status}`;
+    explain.textContent = run.status === "paused" || run.status === "stopped" ? t(stateKey) : "";
+    explain.hidden = !explain.textContent;
+    this.find("keys").hidden = !this.store.isActive(run) || run.status === "queued";
+    const offline = this.store.connection.state !== "live";
+    this.root.dataset.offline = String(offline);
     this.find("dataset").textContent = datasetLabel(this.store.info, run.dataset);
     const status = this.find("status");
     status.textContent = statusLabel(run.status);
@@ -199,18 +273,23 @@ export class RunBar {
       run.test_accuracy == null ? "" : t("run.testAcc", { v: percent(run.test_accuracy, 2) });
     this.find("rate").textContent = "";
     this.find("eta").textContent = "";
-    if (run.status === "running") {
+    if (offline && this.store.isActive(run)) {
+      // the server went away: what it last said may no longer be true, so no speed or time left
+      status.textContent = `${statusLabel(run.status)}?`;
+      this.find("rate").textContent = t("run.offline");
+    } else if (run.status === "running") {
       const rate = this.stepRate();
       if (rate) {
         this.find("rate").textContent = t("run.rate", { n: integer(rate * run.config.batch_size) });
-        this.find("eta").textContent = t("run.eta", { t: duration((totalSteps - step) / rate) });
+        this.find("eta").textContent = t("run.eta", { t: duration(this.timeLeft(run, step, totalSteps, rate)) });
       }
     } else if (run.status === "loading-data") {
       const fraction = progress?.fraction;
-      this.find("rate").textContent =
-        fraction == null ? t("run.loading") : `${t("run.loading")} ${percent(fraction, 0)}`;
+      if (fraction != null) this.loadingShown = Math.max(this.loadingShown, fraction);
+      const message = progress?.message || t("run.loading");
+      this.find("rate").textContent = this.loadingShown > 0 ? `${message} ${percent(this.loadingShown, 0)}` : message;
     } else if (run.finished_at && run.started_at) {
-      this.find("eta").textContent = t("run.took", { t: duration(run.finished_at - run.started_at) });
+      this.find("eta").textContent = t("run.tookPauses", { t: duration(run.finished_at - run.started_at) });
     }
     const reason = this.find("reason");
     reason.textContent = reasonText(run);

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { element } from "./dom.js";
-import { integer } from "./format.js";
+import { integer, measure } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { canvas, drawWeights, float16s } from "./pixels.js";
 import { pixelCount } from "./registry.js";
@@ -124,6 +124,9 @@ export class WeightsView {
     card.dataset.live = shown?.live ? "true" : "false";
     card.dataset.step = shown?.step == null ? "" : String(shown.step);
     card.dataset.shownEpoch = shown ? String(shown.epoch) : "";
+    // the colour scale in numbers: full blue is -scale, full red +scale (white is 0)
+    this.find("scale-low").textContent = shown?.scale ? `−${measure(shown.scale)}` : "";
+    this.find("scale-high").textContent = shown?.scale ? `+${measure(shown.scale)}` : "";
     if (!shown) when.textContent = "";
     else if (shown.live) {
       when.textContent = t("inside.weightsLive", { epoch: integer(shown.epoch), step: integer(shown.step) });

@@ -2,7 +2,7 @@
 // English from /api/info. A new activation, status or reason therefore shows at once, in English,
 // and in Korean as soon as i18n.js has its keys.
 
-import { integer, measure } from "./format.js";
+import { architecture, integer, measure } from "./format.js";
 import { has, t, tOr } from "./i18n.js";
 import { byName, choiceRegistry } from "./registry.js";
 
@@ -74,19 +74,58 @@ export function paceExplanation(name) {
   return tOr(`explain.pace.${name}`, "");
 }
 
-/** A run's short name in lists and legends: its name, else its id. */
+/** What distinguishes a run when it has no name: its preset (else its network) and its epochs. */
+export function runDescription(run) {
+  if (!run) return "";
+  const model = run.config?.model;
+  const what = run.preset ?? (model ? architecture(model) : run.id);
+  return t("run.describe", { what, n: integer(run.epochs_total ?? run.config?.epochs ?? 0) });
+}
+
+/** A run's short name in lists and legends: its name, else what distinguishes it. */
 export function runName(run) {
-  return run?.name || run?.id || "";
+  return run?.name || runDescription(run);
 }
 
-/** A run's title: its id, and its name when it has one. */
+/** A run's title: its name, else what distinguishes it (its id goes beside it, never alone). */
 export function runTitle(run) {
-  return run.name ? t("run.named", { id: run.id, name: run.name }) : t("run.label", { id: run.id });
+  return runName(run);
 }
 
-/** A short line naming a run in lists: id, then its name or preset. */
+/** A short line naming a run in lists: its name or description, then more, then its id. */
 export function runLine(run, ...more) {
-  return [run.id, run.name ?? run.preset ?? "", ...more].filter(Boolean).join(" · ");
+  return [runName(run), ...more, run.id].filter(Boolean).join(" · ");
+}
+
+/**
+ * How long a run took (or has taken so far), the same on every tab: from its start to its end,
+ * pauses included; null before it started.
+ */
+export function runDuration(run) {
+  if (!run?.started_at) return null;
+  return (run.finished_at ?? Date.now() / 1000) - run.started_at;
+}
+
+/**
+ * A layer's name for people, from the run's config: "hidden 1 (50, sigmoid)", "output (10, softmax)".
+ * `name` is the engine's (dense0, dense1...; "dense0.W" and "dense0.b" name its weights and biases).
+ */
+export function layerLabel(info, config, name) {
+  const match = /^dense(\d+)(?:\.(W|b))?$/.exec(name ?? "");
+  const model = config?.model;
+  if (!match || !model) return name ?? "";
+  const index = Number(match[1]);
+  const hidden = model.hidden ?? [];
+  let label;
+  if (index < hidden.length) {
+    const setting = byName(info?.settings, "activation");
+    const activation = setting ? choiceLabel(info, setting, model.activation) : model.activation;
+    label = t("layer.hidden", { n: integer(index + 1), units: integer(hidden[index]), activation });
+  } else {
+    label = t("layer.output", { units: integer(model.classes ?? 10) });
+  }
+  if (match[2]) label = t(match[2] === "W" ? "layer.weights" : "layer.biases", { layer: label });
+  return label;
 }
 
 /**

@@ -1,9 +1,8 @@
 """The hub: per-client queues, step batches joined per client and run, following runs."""
 
-import asyncio
-
 from deeplook.app.hub import Hub, StepBatch
 from deeplook.app.messages import StepMessage
+from tests.support import run_async
 
 
 def steps(run_id, numbers):
@@ -28,7 +27,7 @@ def test_step_batches_merge_per_client_and_run_and_other_messages_keep_their_ord
             texts = await sub.get()
         return texts, hub.subscriber_count
 
-    texts, count = asyncio.run(scenario())
+    texts, count = run_async(scenario())
     assert count == 0
     decoded = [
         StepMessage.model_validate_json(t) if '"step"' in t and 'epoch",' not in t[:20] else t for t in texts
@@ -53,7 +52,7 @@ def test_clients_get_steps_of_the_runs_they_follow_and_every_status():
             hub.publish('"status"')  # no run: for everyone
             return await everyone.get(), await picky.get()
 
-    everyone, picky = asyncio.run(scenario())
+    everyone, picky = run_async(scenario())
     assert [StepMessage.model_validate_json(t).run_id for t in everyone[:1]] == ["a"]
     assert everyone[1] == '"status"' and len(everyone) == 2
     assert StepMessage.model_validate_json(picky[0]).run_id == "b" and picky[1] == '"status"'
@@ -69,7 +68,7 @@ def test_a_subscriber_past_its_limit_is_marked_stuck_and_dropped_from_publishing
                     assert len(await fast.get()) == 1
             return slow.stuck, fast.stuck, await slow.get()
 
-    slow_stuck, fast_stuck, leftover = asyncio.run(scenario())
+    slow_stuck, fast_stuck, leftover = run_async(scenario())
     assert slow_stuck and not fast_stuck and leftover == []
 
 

@@ -1,7 +1,6 @@
 """The Python client against a real server with an API token: runs, live events, every input kind,
 batches, model downloads, errors; the asyncio client likewise."""
 
-import asyncio
 import io
 
 import numpy as np
@@ -12,6 +11,7 @@ from PIL import Image
 from deeplook.client import AsyncClient, Client, DeeplookError
 from deeplook.engine import serialize
 from tests.app.test_predict import drawn_large
+from tests.support import run_async
 
 TOKEN = "s3cret-token"
 
@@ -123,4 +123,4 @@ def test_the_async_client_does_the_same(server, trained, mnist):
             with pytest.raises(DeeplookError):
                 await client.runs.stop("0123456789ab")
 
-    asyncio.run(main())
+    run_async(main())

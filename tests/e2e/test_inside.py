@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 
@@ -210,6 +211,31 @@ def test_the_network_on_a_test_digit_and_on_a_drawing(page: Page, adam5: str) ->
     page.click("[data-use-drawing]")
     expect(page.locator("[data-digit-probs] li[data-winner]")).to_have_attribute("data-class", "1")
     expect(page.locator("[data-digit-answer]")).to_have_text(re.compile(r"^The network says 1 "))
+
+
+def test_a_test_digit_shows_where_the_network_looked(page: Page, server: Server, adam5: str) -> None:
+    open_inside(page, adam5)
+    first = page.locator("[data-test-gallery] button").first
+    first.click()
+    figure = page.locator("[data-digit-saliency]")
+    expect(figure).to_be_visible()
+    expect(figure).not_to_have_attribute("data-scale", "")
+    pixels = server.http.get("/api/datasets/mnist/test", params={"offset": 0, "limit": 1}).json()
+    assert pixels["offset"] == 0
+    values = list(base64.b64decode(pixels["pixels"]))
+    answer = server.http.post(
+        "/api/predict", json={"pixels": [v / 255 for v in values], "run_id": adam5, "explain": True}
+    ).json()
+    expected = max(abs(v) for v in answer["saliency"]["integrated"])
+    assert float(figure.get_attribute("data-scale") or 0) == pytest.approx(expected, rel=1e-6)
+    assert figure.get_attribute("data-target") == str(answer["digit"])
+    expect(page.locator("[data-digit-saliency-caption]")).to_contain_text(
+        f"Where it looked for {answer['label']}"
+    )
+    page.select_option("[data-language]", "ko")
+    expect(page.locator("[data-digit-saliency-caption]")).to_contain_text("찾으며 본 곳")
+    page.select_option("[data-language]", "en")
+    shot(page, page.locator("[data-digit-card]"), "inside-digit-saliency")
 
 
 # -- fashion, language, themes, sizes -----------------------------------------------------------------

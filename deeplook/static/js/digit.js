@@ -11,6 +11,7 @@ import { integer, measure, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { bytesOf, canvas, drawDigit, drawWeights, fitCanvas, float16s, imageCanvas } from "./pixels.js";
 import { pixelCount } from "./registry.js";
+import { drawSaliency, saliencyScale } from "./saliency-view.js";
 import { layerLabel } from "./words.js";
 
 const PAGE = 24;
@@ -194,7 +195,27 @@ export class DigitView {
     this.renderLayers(answer.activations.slice(0, -1));
     this.renderProbs(names, answer.probabilities, answer.digit);
     this.renderLogits(names, answer.logits ?? [], answer.digit);
+    this.renderSaliency(answer);
     this.renderContributions(answer);
+  }
+
+  /** Where it looked: the integrated gradients of the answer's score over the image (look inside). */
+  renderSaliency(answer) {
+    const figure = this.find("digit-saliency");
+    const saliency = answer.saliency;
+    const square = answer.pixels.length === 784; // the saliency overlay is drawn on 28x28
+    figure.hidden = !saliency || !square;
+    if (figure.hidden) return;
+    const values = saliency.integrated;
+    const scale = saliencyScale(values);
+    drawSaliency(this.find("digit-saliency-canvas"), answer.pixels, values, scale);
+    figure.dataset.scale = String(scale);
+    figure.dataset.target = String(saliency.target);
+    const label = answer.model.class_names[saliency.target];
+    this.find("digit-saliency-caption").textContent = t("inside.saliency", {
+      label,
+      scale: measure(scale),
+    });
   }
 
   /** The output scores before softmax: softmax turns them into the probabilities above. */

@@ -695,6 +695,8 @@ const en = {
   "saliency.cell": "row {row}, column {col}: {value}",
   "saliency.erase": "Erase where it looked",
   "saliency.erased": "Erased the {cells} cells that pushed {label} most. Before: {before}; now: {now}.",
+  "inside.saliency": "Where it looked for {label}: each pixel's share of the score (integrated gradients), red for, blue against, up to ±{scale}.",
+  "inside.saliencyImage": "Where the network looked on this digit",
   // --- end look inside ---
 };
 
@@ -1381,6 +1383,8 @@ const ko = {
   "saliency.cell": "{row}행 {col}열: {value}",
   "saliency.erase": "본 곳 지우기",
   "saliency.erased": "{label} 쪽으로 가장 많이 민 칸 {cells}개를 지웠습니다. 전: {before}, 지금: {now}.",
+  "inside.saliency": "{label}을(를) 찾으며 본 곳: 픽셀마다 점수에 보탠 몫(적분 기울기)입니다. 빨강은 찬성, 파랑은 반대, 최대 ±{scale}.",
+  "inside.saliencyImage": "신경망이 이 숫자에서 본 곳",
   // --- end look inside ---
 };
 

@@ -19,6 +19,29 @@ const INKED = 0.05; // a cell of the seen image with at least this much ink
 // A drawing reaches the network through the server's picture preprocessing, which always makes
 // 28x28 (deeplook/app/imaging.py), whatever the dataset: so the seen image is 28 cells square.
 
+/** Draw `values` (one per pixel of a 28x28 image) over the dimmed `pixels` on a 28x28 canvas:
+ * red where a pixel raises the class's score, blue where it lowers it, on a symmetric `scale`. */
+export function drawSaliency(canvas, pixels, values, scale) {
+  canvas.width = 28;
+  canvas.height = 28;
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const base = Math.min(Math.max(pixels[i], 0), 1) * 255 * BASE;
+    const v = values[i] / scale;
+    const colour = v < 0 ? NEGATIVE : POSITIVE;
+    const a = Math.min(1, Math.abs(v)) ** GAMMA;
+    for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(base + (colour[c] - base) * a);
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}
+
+/** The largest magnitude of `values` (never 0), for a symmetric colour scale. */
+export function saliencyScale(values) {
+  return Math.max(1e-12, ...values.map(Math.abs));
+}
+
 export class SaliencyView {
   /** `root`: the Draw panel; `predictor`: its answers (an "answer" event on `root` after each); `pad`. */
   constructor(root, predictor, pad) {
@@ -150,7 +173,7 @@ export class SaliencyView {
     this.box.dataset.target = String(saliency.target);
     this.find("saliency-title").textContent = t("saliency.title", { label });
     const values = this.values();
-    const scale = Math.max(1e-12, ...values.map(Math.abs));
+    const scale = saliencyScale(values);
     this.box.dataset.scale = String(scale);
     this.find("saliency-low").textContent = measure(-scale);
     this.find("saliency-high").textContent = `+${measure(scale)}`;
@@ -205,17 +228,7 @@ export class SaliencyView {
 
   /** The digit, dimmed, under the saliency: red where it raises the class's score, blue where it lowers it. */
   draw(pixels, values, scale) {
-    const context = this.canvas.getContext("2d");
-    const image = context.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
-      const base = Math.min(Math.max(pixels[i], 0), 1) * 255 * BASE;
-      const v = values[i] / scale;
-      const colour = v < 0 ? NEGATIVE : POSITIVE;
-      const a = Math.min(1, Math.abs(v)) ** GAMMA;
-      for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(base + (colour[c] - base) * a);
-      image.data[4 * i + 3] = 255;
-    }
-    context.putImageData(image, 0, 0);
+    drawSaliency(this.canvas, pixels, values, scale);
   }
 
   point(event) {

@@ -104,7 +104,7 @@ def main() -> None:
     results = []
     for name in args.presets.split(","):
         preset = PRESETS[name]
-        choices = [preset.augment if a == AS_CONFIGURED else a for a in args.augment.split(",")]
+        choices = [preset.config.augment if a == AS_CONFIGURED else a for a in args.augment.split(",")]
         for augment in dict.fromkeys(choices):
             config = preset.replace(augment=augment, seed=args.seed, threads=1)
             if args.epochs is not None:

@@ -80,12 +80,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="deeplook-bench-predict-") as name:
         folder = Path(name)
-        trainer = Server(data_dir=folder / "model")
+        before_path = before_tree(args, folder)
+        # trained by the code before: this code reads its data folder, while the code before cannot
+        # read runs whose configs hold settings added since
+        trainer = Server(env={"PYTHONPATH": str(before_path)}, data_dir=folder / "model", cwd=before_path)
         try:
             trainer.wait(trainer.start(preset="notebook-sgd", epochs=1, seed=0))
         finally:
             trainer.close()
-        before_path = before_tree(args, folder)
 
         def server(label: str, tree: Path, *extra: str) -> Server:
             data = folder / f"data-{label}"

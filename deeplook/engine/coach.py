@@ -26,6 +26,9 @@ from deeplook.engine.train import EpochMetrics
 HIGH_UPDATE_RATIO = 1e-2
 """An update this large a share of the weights, ten times the rule of thumb of 1e-3, overshoots."""
 LOW_UPDATE_RATIO = 1e-4
+LOSS_SPIKE = 1.5
+"""A minibatch loss this many times a blind guess's (ln of the class count) after the first epoch: the
+steps overshoot. (A run that learns nothing hovers at the guess's loss itself, a little above and below.)"""
 FLAT_LOSS = 0.05
 """A training loss that fell by less than this share over the last epoch is flat."""
 UNTRAINED_ACCURACY = 0.9
@@ -109,9 +112,11 @@ def _lr_too_high(history: RunHistory) -> Advice | None:
     if history.reason_code == "diverged":
         evidence.append(Evidence("step_loss", float(np.max(history.step_losses, initial=chance)), chance))
     later = history.step_losses[history.step_epochs > 1]
-    if later.size and float(later.max()) > chance:
+    if later.size and float(later.max()) > LOSS_SPIKE * chance:
         step = int(np.argmax(history.step_epochs > 1) + np.argmax(later))
-        evidence.append(Evidence("step_loss", float(later.max()), chance, int(history.step_epochs[step])))
+        evidence.append(
+            Evidence("step_loss", float(later.max()), LOSS_SPIKE * chance, int(history.step_epochs[step]))
+        )
     epoch = history.epochs[-1].epoch if history.epochs else None
     for layer in history.layers:
         if layer.update_ratio > HIGH_UPDATE_RATIO:

@@ -58,6 +58,14 @@ def test_each_rule_fires_on_the_run_made_to_show_it(code, runs):
         assert found.changes == {"train_size": None}
 
 
+def test_no_run_is_told_its_learning_rate_is_both_too_high_and_too_low(runs):
+    for code, run in runs.items():
+        for epochs in range(1, len(run.epochs) + 1):
+            said = {a.code for a in coach(run.history(epochs))}
+            assert not {"lr_too_high", "lr_too_low"} <= said, (code, epochs)
+    assert "lr_too_high" not in {a.code for a in coach(runs["lr_too_low"].history())}
+
+
 def test_a_healthy_run_gets_no_advice(notebook_adam):
     assert coach(notebook_adam.history()) == []
 

@@ -114,12 +114,16 @@ def wrk(
     seconds: float,
     content_type: str = "application/json",
     threads: int = 2,
+    headers: Sequence[str] = (),
+    niceness: int = 0,
 ) -> Load:
-    """Requests per second and latency (ms) of wrk's keep-alive clients POSTing ``body`` (GET without)."""
+    """Requests per second and latency (ms) of wrk's keep-alive clients POSTing ``body`` (GET without),
+    with extra ``headers`` ("Name: value"), at a lower CPU priority when ``niceness`` is set."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (scripts/system-deps.sh installs it)")
     with tempfile.TemporaryDirectory() as folder:
         command = [
+            *(["nice", "-n", str(niceness)] if niceness else []),
             "wrk",
             "-t",
             str(min(threads, connections)),
@@ -129,6 +133,8 @@ def wrk(
             f"{max(1, round(seconds))}s",
             "--latency",
         ]
+        for header in headers:
+            command += ["-H", header]
         if body is not None:
             body_path = Path(folder) / "body"
             body_path.write_bytes(body)

@@ -86,8 +86,9 @@ class Settings(BaseSettings):
         5,
         ge=0,
         le=19,
-        description="how much lower the trainers' CPU priority is than the server's, so that pages, the "
-        "stream and predictions stay quick while runs train on every core (0: the same)",
+        description="how much lower the trainers' CPU priority is than the server's while runs train on "
+        "every core, so that pages, the stream and predictions stay quick (with a core to spare they "
+        "train at the server's priority; 0: always the same)",
     )
 
     @field_validator("allowed_origins", mode="before")

@@ -165,6 +165,33 @@ class Hub:
         self._sends_per_second = sends_per_second
         self.active_runs: set[str] = set()
         self.closing = False
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._admitting = False
+
+    async def admission(self) -> None:
+        """Wait for this new client's turn: clients start one per turn of the event loop.
+
+        A class opening the page at once would otherwise make hundreds of handshakes and snapshot sends
+        ready together, and the loop runs everything ready before it looks at its sockets again (a
+        health check waited 140 ms behind 200 of them). Nothing is held while a client starts, so a
+        client that never reads cannot keep the others waiting.
+        """
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        if not self._admitting:
+            self._admitting = True
+            asyncio.get_running_loop().create_task(self._admit())
+        await waiter
+
+    async def _admit(self) -> None:
+        try:
+            while self._waiting:
+                waiter = self._waiting.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    await asyncio.sleep(0)  # the next one after a turn of the loop
+        finally:
+            self._admitting = False
 
     @property
     def subscriber_count(self) -> int:

@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from deeplook.app.store import Store
+from deeplook.app.workers.training import Steps
 from deeplook.engine.train import StepMetrics
 
 logger = logging.getLogger("deeplook.store")
@@ -43,7 +44,8 @@ class StoreWriter:
         self.lock_limit = lock_limit
         self._on_step_failure = on_step_failure
         self._queue: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
-        self._steps: dict[str, list[StepMetrics]] = {}
+        self._steps: dict[str, list[Steps]] = {}
+        """Per run, its step batches as they came (columns: made into rows in the writer's thread)."""
         self._steps_lock = threading.Lock()
         self._locked_since: float | None = None
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
@@ -61,15 +63,16 @@ class StoreWriter:
         """``submit`` and wait for it without blocking the event loop."""
         return await asyncio.wrap_future(self.submit(write, *args))
 
-    def add_steps(self, run_id: str, steps: list[StepMetrics]) -> None:
+    def add_steps(self, run_id: str, steps: Steps) -> None:
         """Buffer steps; they reach the database within a second (or with their epoch)."""
         with self._steps_lock:
-            self._steps.setdefault(run_id, []).extend(steps)
+            self._steps.setdefault(run_id, []).append(steps)
 
     def take_steps(self, run_id: str) -> list[StepMetrics]:
         """The run's buffered steps, removed from the buffer (an epoch write carries them)."""
         with self._steps_lock:
-            return self._steps.pop(run_id, [])
+            batches = self._steps.pop(run_id, [])
+        return _metrics(batches)
 
     def forget_steps(self, run_id: str) -> None:
         with self._steps_lock:
@@ -78,7 +81,7 @@ class StoreWriter:
     @property
     def pending_steps(self) -> int:
         with self._steps_lock:
-            return sum(len(batch) for batch in self._steps.values())
+            return sum(len(steps.step) for batches in self._steps.values() for steps in batches)
 
     @property
     def locked_for(self) -> float:
@@ -121,7 +124,8 @@ class StoreWriter:
         if not batch:
             return
         try:
-            self._attempt(lambda: self.store.add_steps(batch))
+            rows = {run_id: _metrics(batches) for run_id, batches in batch.items()}
+            self._attempt(lambda: self.store.add_steps(rows))
         except _Locked:
             if self.locked_for > self.lock_limit or final:
                 self._fail_steps(batch, f"the database was locked for more than {self.lock_limit:g} s")
@@ -130,12 +134,12 @@ class StoreWriter:
         except StoreUnavailable as error:
             self._fail_steps(batch, str(error))
 
-    def _requeue(self, batch: dict[str, list[StepMetrics]]) -> None:
+    def _requeue(self, batch: dict[str, list[Steps]]) -> None:
         with self._steps_lock:
             for run_id, steps in batch.items():
                 self._steps[run_id] = steps + self._steps.get(run_id, [])
 
-    def _fail_steps(self, batch: dict[str, list[StepMetrics]], why: str) -> None:
+    def _fail_steps(self, batch: dict[str, list[Steps]], why: str) -> None:
         logger.error("could not write the steps of %s: %s", ", ".join(batch), why)
         if self._on_step_failure is not None:
             self._on_step_failure(list(batch), why)
@@ -182,3 +186,7 @@ def _describe(error: sqlite3.Error) -> str:
     if "full" in text.lower():
         return f"the disk is full ({text})"
     return text
+
+
+def _metrics(batches: list[Steps]) -> list[StepMetrics]:
+    return [step for steps in batches for step in steps.metrics()]

@@ -1,4 +1,6 @@
-"""The hub: per-client queues, step batches joined per client and run, following runs."""
+"""The hub: per-client queues, step batches joined per client and run, following runs, admission."""
+
+import asyncio
 
 from deeplook.app.hub import Hub, StepBatch
 from deeplook.app.messages import StepMessage
@@ -92,3 +94,25 @@ def test_a_joined_batch_is_the_json_of_its_merged_message():
     assert parts[0].text == parts[0].parts[0].message.model_dump_json()
     # every client's join shares the parts' JSON: a part is serialised once
     assert joined.parts[0] is parts[0].parts[0]
+
+
+def test_clients_connecting_at_once_start_one_per_turn_of_the_loop_in_their_order():
+    async def scenario():
+        hub = Hub()
+        order: list[object] = []
+
+        async def client(i):
+            await hub.admission()
+            order.append(i)
+
+        async def other_work():  # a health check arriving with the crowd
+            await asyncio.sleep(0)
+            order.append("other")
+
+        crowd = [asyncio.create_task(client(i)) for i in range(50)]
+        await asyncio.gather(*crowd, asyncio.create_task(other_work()))
+        return order
+
+    order = run_async(scenario())
+    assert [o for o in order if o != "other"] == list(range(50))
+    assert order.index("other") < 5  # not behind the whole crowd (it was 50th before admission)

@@ -9,6 +9,7 @@ import pytest
 from deeplook.app.runs import build_config
 from deeplook.app.schemas import RunCreate
 from deeplook.app.store import Store
+from deeplook.app.workers.training import Steps
 from deeplook.app.writer import StoreUnavailable, StoreWriter
 from deeplook.engine.status import Reason, RunStatus
 from deeplook.engine.train import EpochMetrics, LearningRateChange, StepMetrics
@@ -66,7 +67,7 @@ def test_the_writer_waits_out_a_locked_database_and_reads_never_wait(tmp_path):
     locker = threading.Thread(target=hold_lock, args=(path, 1.5, ready))
     locker.start()
     assert ready.wait(5)
-    writer.add_steps(RUN, [StepMetrics(1, 1, 2.0, 0.1)])
+    writer.add_steps(RUN, Steps.of([StepMetrics(1, 1, 2.0, 0.1)]))
     started = time.monotonic()
     pending = writer.submit(store.set_status, RUN, RunStatus.PAUSED)
     assert store.get_run(RUN).status == "running"  # a read while locked: at once
@@ -88,7 +89,7 @@ def test_a_lock_held_past_the_limit_fails_the_write_and_reports_the_steps(tmp_pa
     locker = threading.Thread(target=hold_lock, args=(path, 3.0, ready))
     locker.start()
     assert ready.wait(5)
-    writer.add_steps(RUN, [StepMetrics(1, 1, 2.0, 0.1)])
+    writer.add_steps(RUN, Steps.of([StepMetrics(1, 1, 2.0, 0.1)]))
     with pytest.raises(StoreUnavailable, match="locked"):
         writer.submit(store.set_status, RUN, RunStatus.PAUSED).result(10)
     deadline = time.monotonic() + 5

@@ -199,3 +199,40 @@ def test_the_ray_executor_trains_the_same_weights_and_a_killed_actor_fails_its_r
     failed = wait_for_run(server.http.get, long_run, lambda r: r["status"] != "running", timeout=30)
     assert failed["status"] == "failed" and failed["reason_code"] == "worker_died"
     assert "Ray actor died" in failed["reason"]
+
+
+def test_trainers_yield_to_the_server_only_while_they_fill_every_core(server_factory):
+    cores = os.cpu_count() or 1
+    server = server_factory(env={"DEEPLOOK_MAX_ACTIVE_RUNS": str(cores), "DEEPLOOK_WORKER_NICENESS": "7"})
+    base = os.getpriority(os.PRIO_PROCESS, server.process.pid)
+    long_run = {"preset": "notebook-sgd", "epochs": 50, "batch_size": 10}
+
+    def pids() -> dict[str, int]:
+        workers = server.http.get("/api/stats").json()["workers"]
+        return {
+            run: int(m.group(1)) for run, where in workers.items() if (m := re.search(r"pid (\d+)", where))
+        }
+
+    def niceness_becomes(runs: list[str], expected: int) -> bool:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = pids()
+            if all(run in found for run in runs) and all(
+                os.getpriority(os.PRIO_PROCESS, found[run]) - base == expected for run in runs
+            ):
+                return True
+            time.sleep(0.1)
+        return False
+
+    ids = [server.http.post("/api/runs", json={**long_run, "seed": 1}).json()["id"]]
+    if cores > 1:
+        assert niceness_becomes(ids, 0)  # a core to spare: at the server's priority
+    ids += [
+        server.http.post("/api/runs", json={**long_run, "seed": s}).json()["id"] for s in range(2, cores + 1)
+    ]
+    assert niceness_becomes(ids, 7)  # every core taken: all yield to the server
+    if cores > 1 and os.geteuid() == 0:  # lowering a priority back needs the privilege (CI runs as root)
+        server.http.post(f"/api/runs/{ids[-1]}/stop")
+        assert niceness_becomes(ids[:-1], 0)  # a core free again
+    for run_id in ids:
+        server.http.post(f"/api/runs/{run_id}/stop")

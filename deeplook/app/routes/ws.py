@@ -44,6 +44,7 @@ async def stream(websocket: WebSocket) -> None:
     if not origin_allowed(websocket, settings.allowed_origins):
         await websocket.close(code=POLICY_VIOLATION)
         return
+    await hub.admission()
     await websocket.accept()
     async with hub.subscribe() as subscription:
         for text in await views.snapshots(None):

@@ -106,7 +106,7 @@ def main() -> None:
         preset = PRESETS[name]
         choices = [preset.config.augment if a == AS_CONFIGURED else a for a in args.augment.split(",")]
         for augment in dict.fromkeys(choices):
-            config = preset.replace(augment=augment, seed=args.seed, threads=1)
+            config = preset.config.replace(augment=augment, seed=args.seed, threads=1)
             if args.epochs is not None:
                 config = config.replace(epochs=args.epochs)
             weights, seconds, rate, mnist = train(config, data)

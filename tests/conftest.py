@@ -4,7 +4,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 from deeplook.engine.data import Dataset, load_dataset
 from tests.support import Server
 
@@ -28,3 +31,15 @@ def server_factory(tmp_path: Path, mnist) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, mnist) -> Settings:  # mnist: the dataset is cached before the app needs it
+    return Settings(data_dir=tmp_path / "data", offline=True)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app in-process with its lifespan."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

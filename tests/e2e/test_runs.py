@@ -359,9 +359,15 @@ def test_a_race_of_ones_own_varies_what_the_learner_picks(page: Page, server: Se
     page.select_option("[data-variant='2'] [data-variant-field='activation']", "tanh")
     expect(page.locator("[data-variant-add]")).to_be_visible()
     page.fill("[data-field='epochs']", "1")
+    before = {race["id"] for race in server.http.get("/api/races").json()}
     page.click("[data-start]")
-    expect(page.locator("[data-race]")).to_be_visible()
-    race = server.http.get(f"/api/races/{page.get_attribute('[data-race]', 'data-race')}").json()
+    shown = page.locator("[data-race]")
+    expect(shown).to_be_visible()
+    # the race on screen may still be an earlier test's for a moment: wait for the new one
+    deadline = time.monotonic() + 30
+    while shown.get_attribute("data-race") in before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    race = server.http.get(f"/api/races/{shown.get_attribute('data-race')}").json()
     assert race["differs"] == ["activation"]
     names = [run["name"] for run in race["runs"]]
     assert names == ["activation sigmoid", "activation relu", "activation tanh"]

@@ -39,8 +39,8 @@ def test_downsampling_keeps_the_ends_and_bounds_the_points():
 @pytest.mark.slow
 def test_the_widget_follows_a_run_from_the_websocket(server):
     book = notebook.Notebook(url=server.url)
-    client = book.client()
-    run = client.runs.start(preset="notebook-sgd", epochs=2, seed=3)
+    with book.client() as client:  # closed: an open connection would warn in a later test
+        run = client.runs.start(preset="notebook-sgd", epochs=2, seed=3)
     widget = notebook.RunWidget(run.id, server.url)
     assert widget.wait(300)
     record = wait_for_run(server.http.get, run.id, finished)

@@ -295,54 +295,34 @@ export class DigitView {
   renderContributions(answer) {
     const contributions = answer.contributions ?? [];
     this.find("contrib-title").textContent = t("inside.contrib", { label: answer.label });
-    const top = contributions
-      .map((value, unit) => ({ value, unit }))
-      .sort((a, b) => b.value - a.value)
-      .slice(0, TOP_UNITS);
+    const units = contributions.map((value, unit) => ({ value, unit }));
+    const top = [...units].sort((a, b) => b.value - a.value).slice(0, TOP_UNITS);
     const most = Math.max(1e-9, ...top.map((item) => Math.abs(item.value)));
     const weights = answer.activations.length === 2 ? this.weights : null;
-    const items = top.map(({ value, unit }) => {
-      const item = element("li");
-      item.dataset.unit = String(unit);
-      if (weights && unit < weights.images.count) {
-        const { width, height, scale } = weights.images;
-        const image = canvas("tile", width, height);
-        drawWeights(image, weights.values, unit * width * height, scale);
-        item.append(image);
-      }
-      const text = element("span", "contrib-label", t("inside.unit", { n: unit }));
-      const track = element("span", "prob-track");
-      const bar = element("span", "prob-bar");
-      bar.style.width = `${Math.max(0, (value / most) * 100).toFixed(1)}%`;
-      track.append(bar);
-      const amount = element("span", "prob-value", `${value >= 0 ? "+" : ""}${measure(value)}`);
-      item.append(text, track, amount);
-      return item;
-    });
-    this.find("contributions").replaceChildren(...items);
+    this.find("contributions").replaceChildren(...top.map((item) => this.unitRow(item, most, weights, false)));
     // and those that pushed against it most (negative contributions), on the same scale
-    const against = contributions
-      .map((value, unit) => ({ value, unit }))
-      .filter((item) => item.value < 0)
-      .sort((a, b) => a.value - b.value)
-      .slice(0, TOP_UNITS);
+    const against = units.filter((item) => item.value < 0).sort((a, b) => a.value - b.value).slice(0, TOP_UNITS);
     this.find("contrib-against-title").textContent = against.length ? t("inside.pushedAgainst", { label: answer.label }) : "";
-    const opposed = against.map(({ value, unit }) => {
-      const item = element("li");
-      item.dataset.unit = String(unit);
-      if (weights && unit < weights.images.count) {
-        const { width, height, scale } = weights.images;
-        const image = canvas("tile", width, height);
-        drawWeights(image, weights.values, unit * width * height, scale);
-        item.append(image);
-      }
-      const track = element("span", "prob-track");
-      const bar = element("span", "prob-bar contrib-against");
-      bar.style.width = `${Math.min(100, (Math.abs(value) / most) * 100).toFixed(1)}%`;
-      track.append(bar);
-      item.append(element("span", "contrib-label", t("inside.unit", { n: unit })), track, element("span", "prob-value", measure(value)));
-      return item;
-    });
-    this.find("contributions-against").replaceChildren(...opposed);
+    this.find("contributions-against").replaceChildren(...against.map((item) => this.unitRow(item, most, weights, true)));
+  }
+
+  /** One hidden unit's push on the answer: what it looks for (one hidden layer), its bar and value. */
+  unitRow({ value, unit }, most, weights, opposed) {
+    const item = element("li");
+    item.dataset.unit = String(unit);
+    if (weights && unit < weights.images.count) {
+      const { width, height, scale } = weights.images;
+      const image = canvas("tile", width, height);
+      drawWeights(image, weights.values, unit * width * height, scale);
+      item.append(image);
+    }
+    const track = element("span", "prob-track");
+    const bar = element("span", opposed ? "prob-bar contrib-against" : "prob-bar");
+    const share = opposed ? Math.min(100, (Math.abs(value) / most) * 100) : Math.max(0, (value / most) * 100);
+    bar.style.width = `${share.toFixed(1)}%`;
+    track.append(bar);
+    const shown = opposed ? measure(value) : `${value >= 0 ? "+" : ""}${measure(value)}`;
+    item.append(element("span", "contrib-label", t("inside.unit", { n: unit })), track, element("span", "prob-value", shown));
+    return item;
   }
 }

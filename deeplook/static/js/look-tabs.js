@@ -5,6 +5,8 @@
 // On a phone the overview's cards fold too: one open at a time (the first to start), a tap on
 // another's title opens it, so that the tab is a list of sections rather than one very long page.
 
+import { tabAfterKey } from "./tabs.js";
+
 const PHONE = "(max-width: 700px)";
 
 export class LookTabs extends EventTarget {
@@ -82,11 +84,7 @@ export class LookTabs extends EventTarget {
   }
 
   onKey(event, tab) {
-    const index = this.tabs.indexOf(tab);
-    const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -index, End: this.tabs.length - 1 - index };
-    if (!(event.key in moves)) return;
-    event.preventDefault();
-    const next = this.tabs[(index + moves[event.key] + this.tabs.length) % this.tabs.length];
-    this.show(next.dataset.lookTab, true);
+    const next = tabAfterKey(event, this.tabs, tab);
+    if (next) this.show(next.dataset.lookTab, true);
   }
 }

@@ -2,6 +2,16 @@
 // so a reload or a link keeps it; arrow keys move between tabs. A tab may keep a place of its own
 // after a slash (#step/dW1): the part before it names the tab.
 
+/** The tab an arrow, Home or End key moves to from `tab` in a tab list (the key then does nothing
+ * else), or null for any other key: the WAI-ARIA tabs pattern, wrapping around. */
+export function tabAfterKey(event, tabs, tab) {
+  const index = tabs.indexOf(tab);
+  const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -index, End: tabs.length - 1 - index };
+  if (!(event.key in moves)) return null;
+  event.preventDefault();
+  return tabs[(index + moves[event.key] + tabs.length) % tabs.length];
+}
+
 export class Tabs extends EventTarget {
   constructor(tablist, panels) {
     super();
@@ -40,12 +50,8 @@ export class Tabs extends EventTarget {
   }
 
   onKey(event, tab) {
-    const index = this.tabs.indexOf(tab);
-    const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -index, End: this.tabs.length - 1 - index };
-    if (!(event.key in moves)) return;
-    event.preventDefault();
-    const next = this.tabs[(index + moves[event.key] + this.tabs.length) % this.tabs.length];
-    this.go(next.dataset.tab, true);
+    const next = tabAfterKey(event, this.tabs, tab);
+    if (next) this.go(next.dataset.tab, true);
   }
 }
 

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         32_000_000, ge=1024, description="largest checkpoint accepted by import, as a file and unpacked"
     )
     max_image_pixels: int = Field(16_000_000, ge=784, description="uploaded images above this get 413")
+    image_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="threads that turn uploaded pictures into pixels (default: the core count)",
+    )
     max_batch: int = Field(1000, ge=1, description="most inputs in one batch prediction")
     max_batch_bytes: int = Field(
         20_000_000,

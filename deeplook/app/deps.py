@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,6 +15,7 @@ from deeplook.app.files import RunFiles
 from deeplook.app.hub import Hub
 from deeplook.app.looks import Looks
 from deeplook.app.models import ModelRegistry
+from deeplook.app.pictures import Pictures
 from deeplook.app.reports import ReportStore
 from deeplook.app.runs import RunManager
 from deeplook.app.store import Store
@@ -21,61 +23,29 @@ from deeplook.app.views import RunViews
 from deeplook.app.writer import StoreWriter
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that answers the application's long-lived object ``app.state.<name>`` (async: a
+    plain function would be run on the thread pool, for every request)."""
+
+    async def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-async def get_runs(request: Request) -> RunManager:
-    return request.app.state.runs
-
-
-async def get_models(request: Request) -> ModelRegistry:
-    return request.app.state.models
-
-
-async def get_store(request: Request) -> Store:
-    return request.app.state.store
-
-
-async def get_datasets(request: Request) -> DatasetCache:
-    return request.app.state.datasets
-
-
-async def get_reports(request: Request) -> ReportStore:
-    return request.app.state.reports
-
-
-async def get_hub(request: Request) -> Hub:
-    return request.app.state.hub
-
-
-async def get_views(request: Request) -> RunViews:
-    return request.app.state.views
-
-
-async def get_files(request: Request) -> RunFiles:
-    return request.app.state.files
-
-
-async def get_writer(request: Request) -> StoreWriter:
-    return request.app.state.writer
-
-
-def get_looks(request: Request) -> Looks:
-    return request.app.state.looks
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-RunsDep = Annotated[RunManager, Depends(get_runs)]
-ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
-StoreDep = Annotated[Store, Depends(get_store)]
-DatasetsDep = Annotated[DatasetCache, Depends(get_datasets)]
-HubDep = Annotated[Hub, Depends(get_hub)]
-ReportsDep = Annotated[ReportStore, Depends(get_reports)]
-FilesDep = Annotated[RunFiles, Depends(get_files)]
-ViewsDep = Annotated[RunViews, Depends(get_views)]
-WriterDep = Annotated[StoreWriter, Depends(get_writer)]
-LooksDep = Annotated[Looks, Depends(get_looks)]
+SettingsDep = Annotated[Settings, Depends(_state("settings"))]
+RunsDep = Annotated[RunManager, Depends(_state("runs"))]
+ModelsDep = Annotated[ModelRegistry, Depends(_state("models"))]
+PicturesDep = Annotated[Pictures, Depends(_state("pictures"))]
+StoreDep = Annotated[Store, Depends(_state("store"))]
+DatasetsDep = Annotated[DatasetCache, Depends(_state("datasets"))]
+HubDep = Annotated[Hub, Depends(_state("hub"))]
+ReportsDep = Annotated[ReportStore, Depends(_state("reports"))]
+FilesDep = Annotated[RunFiles, Depends(_state("files"))]
+ViewsDep = Annotated[RunViews, Depends(_state("views"))]
+WriterDep = Annotated[StoreWriter, Depends(_state("writer"))]
+LooksDep = Annotated[Looks, Depends(_state("looks"))]
 
 _bearer = HTTPBearer(auto_error=False, description="needed on mutating routes when DEEPLOOK_API_TOKEN is set")
 

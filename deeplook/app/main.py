@@ -31,6 +31,7 @@ from deeplook.app.hub import Hub
 from deeplook.app.looks import Looks
 from deeplook.app.messages import message_schema
 from deeplook.app.models import ModelRegistry
+from deeplook.app.pictures import Pictures
 from deeplook.app.reports import ReportStore
 from deeplook.app.routes import docs, export, inspect, look, models, predict, races, runs, service, trace, ws
 from deeplook.app.runs import RunManager
@@ -89,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.models, state.datasets, state.reports, state.runs = models, datasets, reports, runs
     state.views = runs.views
     state.looks = Looks(models, datasets, files)
+    state.pictures = pictures = Pictures(settings)
     # Everything made so far lives as long as the server: out of the cyclic collector's sight, its full
     # passes (tens of milliseconds on the loop with hundreds of clients) stay short.
     gc.freeze()
@@ -96,6 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         hub.close()
+        pictures.close()
         await runs.shutdown()
         await asyncio.to_thread(writer.close)
         executor.close()

@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI
 from deeplook.app.config import Settings
 from deeplook.app.files import RunFiles
 from deeplook.app.models import ModelRegistry
+from deeplook.app.pictures import Pictures
 from deeplook.app.routes import export, models, predict, service
 from deeplook.app.schemas import Info, Ready
 from deeplook.app.store import Store
@@ -67,11 +68,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     registry = ModelRegistry(store, RunFiles(settings.runs_dir))
     await asyncio.to_thread(registry.reload)
     app.state.store, app.state.models = store, registry
+    app.state.pictures = pictures = Pictures(settings)
     poller = asyncio.create_task(follow(registry, store, settings.model_poll_interval))
     try:
         yield
     finally:
         poller.cancel()
+        pictures.close()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
         store.close()

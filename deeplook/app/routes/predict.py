@@ -17,10 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deeplook.app import answers, inputs
-from deeplook.app.deps import ModelsDep, SettingsDep
+from deeplook.app.deps import ModelsDep, PicturesDep, SettingsDep
 from deeplook.app.errors import ServiceError
-from deeplook.app.imaging import ImageError, ImageLimits, decode_base64_image, image_to_pixels
 from deeplook.app.models import ModelRegistry, ServingModel
+from deeplook.app.pictures import Pictures
 from deeplook.app.schemas import (
     INVALID,
     PIXELS,
@@ -141,7 +141,7 @@ MANY_RAW = f"N inputs one after another, each as for /api/predict ({PIXELS} uint
     responses=ERRORS,
     openapi_extra=_body("PredictRequest", ONE_RAW, images=True, query=PredictQuery),
 )
-async def predict(request: Request, models: ModelsDep, settings: SettingsDep) -> Response:
+async def predict(request: Request, models: ModelsDep, pictures: PicturesDep) -> Response:
     """Classify one input: JSON (784 pixels in [0, 1], or a PNG/JPEG as base64, to which MNIST's
     preprocessing is applied), raw pixels (application/octet-stream), or a PNG/JPEG body; the current
     model, or a run's model of an epoch. Options go in the JSON body or the query."""
@@ -165,7 +165,7 @@ async def predict(request: Request, models: ModelsDep, settings: SettingsDep) ->
     model = await _model(models, options.run_id, options.epoch)
     if pixels is None:
         assert image is not None
-        pixels = await asyncio.to_thread(picture, image, _limits(settings))
+        pixels = await pictures.pixels(image)
     pinned = _pinned(models, model)
     if options.explain:  # saliency: a backward pass per point of its path, milliseconds
         return await asyncio.to_thread(
@@ -180,7 +180,9 @@ async def predict(request: Request, models: ModelsDep, settings: SettingsDep) ->
     responses=ERRORS,
     openapi_extra=_body("BatchPredictRequest", MANY_RAW, images=False, query=BatchQuery),
 )
-async def predict_batch(request: Request, models: ModelsDep, settings: SettingsDep) -> Response:
+async def predict_batch(
+    request: Request, models: ModelsDep, pictures: PicturesDep, settings: SettingsDep
+) -> Response:
     """Classify up to DEEPLOOK_MAX_BATCH inputs in one forward pass: JSON, or N raw inputs
     (application/octet-stream) one after another."""
     query = _query(request, BatchQuery, NO_BATCH_QUERY)
@@ -188,7 +190,7 @@ async def predict_batch(request: Request, models: ModelsDep, settings: SettingsD
     kind = _media_type(request)
     if kind not in (JSON, RAW):
         raise ServiceError("unsupported_media_type", accepted=f"{JSON} or {RAW}", media_type=kind)
-    return await asyncio.to_thread(_batch, body, kind, query, models, settings)
+    return await asyncio.to_thread(_batch, body, kind, query, models, pictures, settings.max_batch)
 
 
 @router.post(
@@ -204,6 +206,7 @@ async def predict_batch(request: Request, models: ModelsDep, settings: SettingsD
 async def predict_file(
     file: UploadFile,
     models: ModelsDep,
+    pictures: PicturesDep,
     settings: SettingsDep,
     run_id: Annotated[str | None, Form(pattern=RUN_ID_PATTERN)] = None,
     epoch: Annotated[int | None, Form(ge=0)] = None,
@@ -212,27 +215,26 @@ async def predict_file(
     """Classify an uploaded PNG or JPEG file (multipart/form-data, field ``file``)."""
     model = await _model(models, run_id, epoch)
     data = await file.read(settings.max_body_bytes + 1)
-    pixels = await asyncio.to_thread(picture, data, _limits(settings))
+    pixels = await pictures.pixels(data)
     return answers.single(model, _pinned(models, model), pixels, False, return_pixels)
 
 
 def _batch(
-    body: bytes, kind: str, query: BatchQuery, models: ModelRegistry, settings: SettingsDep
+    body: bytes, kind: str, query: BatchQuery, models: ModelRegistry, pictures: Pictures, max_batch: int
 ) -> Response:
     """A whole batch, off the event loop: parse, check, one forward pass, one serialisation."""
     if kind == JSON:
-        options, items = inputs.batch_request(inputs.parse_json(body), settings.max_batch)
+        options, items = inputs.batch_request(inputs.parse_json(body), max_batch)
         chosen = _over(query, options)
         model = models.get(chosen.run_id, chosen.epoch)
-        limits = _limits(settings)
         batch = np.stack(
             [
-                item.pixels if item.pixels is not None else picture(item.image or "", limits, index)
+                item.pixels if item.pixels is not None else pictures.decode(item.image or "", index)
                 for index, item in enumerate(items)
             ]
         )
     else:
-        batch = inputs.raw_pixels(body, query.dtype, batch=True, max_batch=settings.max_batch)
+        batch = inputs.raw_pixels(body, query.dtype, batch=True, max_batch=max_batch)
         chosen = query
         model = models.get(chosen.run_id, chosen.epoch)
     return answers.batch(model, _pinned(models, model), batch, chosen.return_pixels)
@@ -258,18 +260,3 @@ def _pinned(models: ModelRegistry, model: ServingModel) -> bool:
 
 def _media_type(request: Request) -> str:
     return request.headers.get("content-type", JSON).partition(";")[0].strip().lower() or JSON
-
-
-def _limits(settings: SettingsDep) -> ImageLimits:
-    return ImageLimits(max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels)
-
-
-def picture(image: str | bytes, limits: ImageLimits, index: int | None = None) -> np.ndarray:
-    """A picture's pixels after MNIST's preprocessing: from base64 text or from its bytes (blocking)."""
-    try:
-        data = decode_base64_image(image, limits) if isinstance(image, str) else image
-        return image_to_pixels(data, limits)
-    except ImageError as error:
-        where = "" if index is None else f"inputs[{index}]: "
-        code = {400: "bad_input", 413: "too_large"}.get(error.status, "invalid_input")
-        raise ServiceError(code, error=where + error.message) from error

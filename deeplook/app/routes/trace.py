@@ -10,10 +10,9 @@ import numpy as np
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
-from deeplook.app.deps import Authorized, DatasetsDep, ModelsDep, SettingsDep, ViewsDep
+from deeplook.app.deps import Authorized, DatasetsDep, ModelsDep, PicturesDep, ViewsDep
 from deeplook.app.errors import ServiceError
-from deeplook.app.imaging import ImageLimits
-from deeplook.app.routes.predict import picture
+from deeplook.app.pictures import Pictures
 from deeplook.app.schemas import INVALID, MAX_CLASSES, RUN_ID_PATTERN, PixelsOrImage, Strict, documented
 from deeplook.app.views import Body, json_body
 from deeplook.engine import trace
@@ -160,13 +159,13 @@ async def trace_run(
     views: ViewsDep,
     models: ModelsDep,
     datasets: DatasetsDep,
-    settings: SettingsDep,
+    pictures: PicturesDep,
 ) -> Response:
     """Every array of one training step of the run's network at an epoch, on a batch of training images
     and/or drawings: forward, loss, backward, update (and the loss and y_hat after k steps)."""
     summary = await views.summary(run_id)
     model = await asyncio.to_thread(models.load, run_id, request.epoch)
-    x, labels_array, indices = await _batch(request, datasets, summary.dataset, settings)
+    x, labels_array, indices = await _batch(request, datasets, summary.dataset, pictures)
     body = await asyncio.to_thread(
         lambda: _answer(run_id, request, summary.config, model.weights, x, labels_array, indices)
     )
@@ -214,7 +213,7 @@ def _answer(
 
 
 async def _batch(
-    request: BatchRequest, datasets: DatasetsDep, dataset: str, settings: SettingsDep
+    request: BatchRequest, datasets: DatasetsDep, dataset: str, pictures: Pictures
 ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The batch a request names: its training images (scaled to [0, 1]), then its drawings, and labels."""
     data = await asyncio.to_thread(datasets.get, dataset)
@@ -223,18 +222,12 @@ async def _batch(
         raise ServiceError("invalid_input", error=f"indices must be below {len(data.train_labels):,}")
     rows = [scale_pixels(data.train_images[indices])] if indices else []
     labels = [int(data.train_labels[i]) for i in indices]
-    limits = ImageLimits(max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels)
     for image in request.images or []:
-        rows.append(_pixels(image, limits)[None, :])
+        drawn = image.pixels is None
+        row = await pictures.pixels(image.image or "") if drawn else np.asarray(image.pixels, np.float32)
+        rows.append(row[None, :])
         labels.append(image.label)
     return np.concatenate(rows), np.array(labels, dtype=np.intp), indices
-
-
-def _pixels(image: PixelsOrImage, limits: ImageLimits) -> np.ndarray:
-    if image.pixels is not None:
-        return np.asarray(image.pixels, dtype=np.float32)
-    assert image.image is not None
-    return picture(image.image, limits)
 
 
 class GradientCheckRequest(BatchRequest):
@@ -267,13 +260,13 @@ async def gradient_check(
     views: ViewsDep,
     models: ModelsDep,
     datasets: DatasetsDep,
-    settings: SettingsDep,
+    pictures: PicturesDep,
 ) -> GradientCheckOut:
     """One weight's derivative of the loss two ways: backpropagation's and a centered difference (on the
     batch a trace takes: training images by index and drawings)."""
     summary = await views.summary(run_id)
     model = await asyncio.to_thread(models.load, run_id, request.epoch)
-    x, labels, _ = await _batch(request, datasets, summary.dataset, settings)
+    x, labels, _ = await _batch(request, datasets, summary.dataset, pictures)
     try:
         check = await asyncio.to_thread(
             trace.check_gradient,

@@ -12,67 +12,29 @@ Run from the repository root: ``python bench/canvas_match.py [--count N] [--chro
 from __future__ import annotations
 
 import argparse
-import base64
 import io
-import mimetypes
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from deeplook.app.canvas import render_strokes
 from deeplook.app.imaging import image_to_pixels
 from deeplook.engine.data.drawn import Drawing, load_drawings
+from tests.e2e.pad import pad_pngs
 
-STATIC = Path(__file__).resolve().parents[1] / "deeplook" / "static"
-ORIGIN = "http://pad.invalid"
-PAGE = """<!doctype html><canvas width="280" height="280" style="width:280px;height:280px"></canvas>
-<script type="module">
-import { DrawPad } from "./js/draw.js";
-window.pad = new DrawPad(document.querySelector("canvas"));
-</script>"""
-# What DrawPad does with pointer events: a dot on pointerdown, a segment from the last point per move.
-REPLAY = """(strokes) => {
-    pad.clear(false);
-    for (const stroke of strokes) {
-        let last = { x: stroke[0][0], y: stroke[0][1] };
-        pad.dot(last);
-        for (const [x, y] of stroke.slice(1)) {
-            const next = { x, y };
-            pad.segment(last, next);
-            last = next;
-        }
-    }
-    return pad.image();
-}"""
 SHIFTED = 0.25  # a 784-value difference this large means the two were centred a pixel apart
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def browser_pngs(drawings: list[Drawing], scale: int, chromium: str) -> list[bytes]:
     """The PNG the real pad exports for each drawing, at this device pixel ratio."""
-
-    def serve(route: Route) -> None:
-        path = route.request.url.removeprefix(ORIGIN + "/")
-        if path == "pad.html":
-            route.fulfill(body=PAGE, content_type="text/html")
-        else:
-            file = STATIC / path
-            route.fulfill(body=file.read_bytes(), content_type=mimetypes.guess_type(file.name)[0])
-
-    out = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
         page = browser.new_page(device_scale_factor=scale, viewport={"width": 400, "height": 400})
-        page.route(f"{ORIGIN}/**", serve)
-        page.goto(f"{ORIGIN}/pad.html")
-        page.wait_for_function("window.pad !== undefined")
-        for drawing in drawings:
-            url = page.evaluate(REPLAY, [list(map(list, s)) for s in drawing.strokes])
-            out.append(base64.b64decode(url.partition(",")[2]))
+        pngs = pad_pngs(page, drawings)
         browser.close()
-    return out
+    return pngs
 
 
 def grey(png: bytes) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench.common import machine, table
+from bench.common import report
 from deeplook.engine.coach import coach
 from deeplook.engine.config import PRESETS
 from deeplook.engine.data import load_dataset
@@ -44,8 +44,8 @@ def main() -> None:
             )
         )
         print(*rows[-1], sep=" | ", flush=True)
-    print(f"\nMachine: {machine()}\n")
-    print(table(rows, ("run", "epochs", "test accuracy", "advice at the end", "first spoke", "time")))
+    print()
+    report(rows, ("run", "epochs", "test accuracy", "advice at the end", "first spoke", "time"))
 
 
 if __name__ == "__main__":

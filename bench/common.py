@@ -189,6 +189,12 @@ def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 
+def report(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    """Print the machine, then the rows as a markdown table."""
+    print(f"Machine: {machine()}\n")
+    print(table(rows, header))
+
+
 def machine() -> str:
     cpu = next(
         (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench.common import Server, machine, median, table
+from bench.common import Server, median, report
 from deeplook.engine import saliency, serialize
 from deeplook.engine.data import load_dataset
 from deeplook.engine.evaluation import scale_pixels
@@ -74,8 +74,7 @@ def main() -> None:
             )
     finally:
         server.close()
-    print(f"Machine: {machine()}\n")
-    print(table(rows, ("network", "view", "first", "again (median)", "payload")))
+    report(rows, ("network", "view", "first", "again (median)", "payload"))
 
 
 if __name__ == "__main__":

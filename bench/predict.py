@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import json
 import os
 import shutil
@@ -24,25 +23,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from bench.common import Load, Server, machine, median, table, wrk
 from deeplook.engine.data import load_dataset
+from tests.support import canvas_png
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE_REF = "7490015"
 """The last commit before the fast path (its /api/predict validated 784 pydantic floats)."""
 RAW = "application/octet-stream"
-
-
-def canvas_png(image: np.ndarray) -> bytes:
-    """An MNIST digit as the dashboard sends a drawing: dark ink on a white 280x280 canvas."""
-    big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
-    canvas = Image.new("RGB", (280, 280), "white")
-    canvas.paste(big, (28, 28))
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def before_tree(args: argparse.Namespace, folder: Path) -> Path:

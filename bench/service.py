@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import io
 import os
 import statistics
 import subprocess
@@ -23,11 +22,10 @@ from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
-from PIL import Image
 from websockets.asyncio.client import connect
 
 from deeplook.engine.data import load_dataset
-from tests.support import free_port
+from tests.support import canvas_png, free_port
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -146,15 +144,6 @@ def epoch_seconds(client: httpx.Client, epochs: int) -> float:
     return statistics.median(epoch["seconds"] for epoch in detail["epochs"])
 
 
-def canvas_png(image: np.ndarray) -> str:
-    big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
-    canvas = Image.new("RGB", (280, 280), "white")
-    canvas.paste(big, (28, 28))
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=4, help="concurrent predict clients")
@@ -167,7 +156,7 @@ def main() -> None:
 
     mnist = load_dataset("mnist")
     pixels = {"pixels": (mnist.test_images[0] / 255).tolist()}
-    image = {"image": canvas_png(mnist.test_images[0])}
+    image = {"image": base64.b64encode(canvas_png(mnist.test_images[0])).decode()}
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as folder:
         process, url = start_server(Path(folder))

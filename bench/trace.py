@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench.common import Server, machine, median, table
+from bench.common import Server, median, report
 
 NETWORKS = {"784-50-10 (notebook-sgd)": "notebook-sgd", "784-256-128-10 (relu-adam)": "relu-adam"}
 
@@ -36,8 +36,7 @@ def main() -> None:
                 )
     finally:
         server.close()
-    print(f"Machine: {machine()}\n")
-    print(table(rows, ("network", "steps", "server time (median)", "payload", "target")))
+    report(rows, ("network", "steps", "server time (median)", "payload", "target"))
 
 
 if __name__ == "__main__":

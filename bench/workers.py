@@ -17,7 +17,7 @@ import json
 import threading
 import time
 
-from bench.common import Load, Server, children, machine, median, memory_kib, table, wrk
+from bench.common import Load, Server, children, median, memory_kib, report, wrk
 from deeplook.engine.data import load_dataset
 
 RUN = {"preset": "notebook-sgd", "batch_size": 50}
@@ -134,8 +134,7 @@ def main() -> None:
     finally:
         server.stop_all()
         server.close()
-    print(f"Machine: {machine()}\n")
-    print(table(rows, ("measure", "A", "B", "B/A", "target")))
+    report(rows, ("measure", "A", "B", "B/A", "target"))
 
 
 if __name__ == "__main__":

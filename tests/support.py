@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2 as httpx
+import numpy as np
+from fastapi.testclient import TestClient
+from PIL import Image
 
+from deeplook.app.config import Settings
+from deeplook.app.main import create_app
 from deeplook.engine.status import FINISHED
 
 T = TypeVar("T")
@@ -119,3 +126,26 @@ def wait_for_run(
 
 def finished(run: dict) -> bool:  # type: ignore[type-arg]
     return run["status"] in FINISHED
+
+
+@contextmanager
+def trained_app(folder: Path, timeout: float = 120, **run: object) -> Iterator[tuple[TestClient, dict]]:  # type: ignore[type-arg]
+    """The app in-process (its lifespan running) in a data folder of its own, with one run of these
+    settings trained to completion: the client and the run."""
+    settings = Settings(data_dir=folder, offline=True)
+    with TestClient(create_app(settings)) as client:
+        run_id = client.post("/api/runs", json=run).json()["id"]
+        done = wait_for_run(client.get, run_id, finished, timeout)
+        assert done["status"] == "completed"
+        yield client, done
+
+
+def canvas_png(image: np.ndarray, offset: tuple[int, int] = (28, 28)) -> bytes:
+    """A 28x28 MNIST digit as the dashboard sends a drawing: scaled 8x, dark ink on a white 280x280
+    canvas, its top left corner at ``offset``."""
+    big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
+    canvas = Image.new("RGB", (280, 280), "white")
+    canvas.paste(big, offset)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()

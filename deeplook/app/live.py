@@ -170,8 +170,9 @@ class LiveRun:
 
     id: str
     config: TrainConfig
-    status: RunStatus
     series: LiveSeries
+    status: RunStatus = RunStatus.QUEUED
+    """Every run starts its life here (a new one, or a resumed one) queued for a trainer."""
     preset: str | None = None
     name: str | None = None
     created_at: float = field(default_factory=time.time)

@@ -154,7 +154,6 @@ class RunManager:
             self.live[run_id] = LiveRun(  # claimed: from here on the run exists for everyone
                 run_id,
                 new.config,
-                RunStatus.QUEUED,
                 LiveSeries(self.settings.step_points),
                 preset=new.preset,
                 name=new.name,
@@ -499,7 +498,6 @@ class RunManager:
         live = LiveRun(
             run_id,
             record.config,
-            RunStatus.QUEUED,
             LiveSeries(self.settings.step_points),
             preset=record.preset,
             name=record.name,

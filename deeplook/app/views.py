@@ -25,8 +25,6 @@ from deeplook.app.messages import ProgressMessage, SnapshotMessage
 from deeplook.app.schemas import RunDetail, RunSummary
 from deeplook.app.store import RunRecord, Store
 from deeplook.app.workers.training import LiveWeights
-from deeplook.engine.config import TrainConfig
-from deeplook.engine.status import Reason
 
 if TYPE_CHECKING:
     from deeplook.app.runs import RunManager
@@ -41,36 +39,35 @@ GZIP_ABOVE = 64_000
 """Bytes above which an answer travels compressed (as the app's gzip middleware does)."""
 
 
-def _derived(reason: Reason | None, config: TrainConfig) -> dict[str, Any]:
-    """The fields of a run's summary that follow from its reason and its config."""
-    return {
-        "reason": reason.text if reason else "",
-        "reason_code": reason.code if reason else None,
-        "reason_params": dict(reason.params) if reason else {},
-        "config": config,
-        "dataset": config.dataset,
-        "epochs_total": config.epochs,
-        "steps_per_epoch": config.steps_per_epoch(),
-    }
+_SHARED = ("id", "name", "status", "preset", "created_at", "started_at", "finished_at", "checkpoint_epoch")
+"""The fields of a run's summary that a stored run and a live one hold alike."""
+
+
+def _summary(run: RunRecord | LiveRun, **known: Any) -> RunSummary:
+    """A run's summary: the fields both kinds of run hold, those that follow from its reason and its
+    config, and ``known`` (what only this kind of run knows, or knows better)."""
+    reason = run.reason
+    return RunSummary(
+        **{name: getattr(run, name) for name in _SHARED},
+        reason=reason.text if reason else "",
+        reason_code=reason.code if reason else None,
+        reason_params=dict(reason.params) if reason else {},
+        config=run.config,
+        dataset=run.config.dataset,
+        epochs_total=run.config.epochs,
+        steps_per_epoch=run.config.steps_per_epoch(),
+        **known,
+    )
 
 
 def run_summary(run: RunRecord) -> RunSummary:
     """A stored run's summary."""
-    reason = run.reason
-    return RunSummary(
-        id=run.id,
-        name=run.name,
-        status=run.status,
+    return _summary(
+        run,
         race_id=run.race_id,
-        preset=run.preset,
-        **_derived(reason, run.config),
-        created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
         epochs_done=run.epochs_done,
         steps_done=run.steps_done,
         test_accuracy=run.test_accuracy,
-        checkpoint_epoch=run.checkpoint_epoch,
     )
 
 
@@ -138,23 +135,14 @@ class RunViews:
     def live_summary(self, run: LiveRun) -> RunSummary:
         """A live run's summary, from memory only."""
         last = run.epochs[-1] if run.epochs else None
-        reason = run.reason
-        return RunSummary(
-            id=run.id,
-            name=run.name,
-            status=run.status,
+        return _summary(
+            run,
             queue_position=self._manager.queue_position(run.id),
             race_id=run.race,
-            pace=run.pace,  # type: ignore[arg-type]
-            preset=run.preset,
-            **_derived(reason, run.config),
-            created_at=run.created_at,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
+            pace=run.pace,
             epochs_done=last.epoch if last else 0,
             steps_done=run.series.last_step,
             test_accuracy=last.test_accuracy if last else None,
-            checkpoint_epoch=run.checkpoint_epoch,
         )
 
     # -- details ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -117,7 +117,7 @@ def _lr_too_high(history: RunHistory) -> Advice | None:
         evidence.append(
             Evidence("step_loss", float(later.max()), LOSS_SPIKE * chance, int(history.step_epochs[step]))
         )
-    epoch = history.epochs[-1].epoch if history.epochs else None
+    epoch = _last_epoch(history)
     for layer in history.layers:
         if layer.update_ratio > HIGH_UPDATE_RATIO:
             ratio = layer.update_ratio
@@ -151,34 +151,40 @@ def _lr_too_low(history: RunHistory) -> Advice | None:
     return Advice("lr_too_low", {"lr": lr, "suggested": suggested}, evidence, {"lr": suggested})
 
 
+def _worst_layer(history: RunHistory, kind: Literal["saturated", "dead"], limit: float) -> LayerHealth | None:
+    """The layer with the largest share of ``kind`` units, when the run's activation is judged by that
+    kind and the share is above ``limit``."""
+    if ACTIVATIONS[history.config.model.activation].health.kind != kind or not history.layers:
+        return None
+    worst = max(history.layers, key=lambda layer: getattr(layer, kind))
+    return worst if getattr(worst, kind) > limit else None
+
+
+def _last_epoch(history: RunHistory) -> int | None:
+    return history.epochs[-1].epoch if history.epochs else None
+
+
 def _saturated(history: RunHistory) -> Advice | None:
-    activation = history.config.model.activation
-    if ACTIVATIONS[activation].health.kind != "saturated" or not history.layers:
+    worst = _worst_layer(history, "saturated", SATURATED)
+    if worst is None:
         return None
-    worst = max(history.layers, key=lambda layer: layer.saturated)
-    if worst.saturated <= SATURATED:
-        return None
-    epoch = history.epochs[-1].epoch if history.epochs else None
-    first = history.layers[0]
+    epoch, first = _last_epoch(history), history.layers[0]
     evidence = (
         Evidence("saturated", worst.saturated, SATURATED, epoch, worst.name),
         Evidence("gradient_rms", first.gradient_rms, None, epoch, first.name),
     )
+    activation = history.config.model.activation
     changes = {"activation": "relu", "init": "he"}
     return Advice("saturated", {"activation": activation, "share": worst.saturated}, evidence, changes)
 
 
 def _dead(history: RunHistory) -> Advice | None:
-    activation = history.config.model.activation
-    if ACTIVATIONS[activation].health.kind != "dead" or not history.layers:
+    worst = _worst_layer(history, "dead", DEAD)
+    if worst is None:
         return None
-    worst = max(history.layers, key=lambda layer: layer.dead)
-    if worst.dead <= DEAD:
-        return None
-    epoch = history.epochs[-1].epoch if history.epochs else None
     lr = _lr(history)
     suggested = _round(lr / 10)
-    evidence = (Evidence("dead", worst.dead, DEAD, epoch, worst.name),)
+    evidence = (Evidence("dead", worst.dead, DEAD, _last_epoch(history), worst.name),)
     return Advice(
         "dead_units", {"share": worst.dead, "lr": lr, "suggested": suggested}, evidence, {"lr": suggested}
     )

@@ -11,22 +11,16 @@ from deeplook.app.config import Settings
 from deeplook.app.main import create_app
 from deeplook.engine import serialize
 from deeplook.engine.model import MLP
-from tests.support import finished, wait_for_run
+from tests.support import finished, trained_app, wait_for_run
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, mnist):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), offline=True)
-    with TestClient(create_app(settings)) as client:
-        run_id = client.post("/api/runs", json={"preset": "notebook-sgd", "epochs": 3, "seed": 4}).json()[
-            "id"
-        ]
-        run = wait_for_run(client.get, run_id, finished)
-        assert run["status"] == "completed"
-        checkpoint = serialize.load(client.get(f"/api/runs/{run_id}/model").content)
-        yield client, run, checkpoint
+    run = {"preset": "notebook-sgd", "epochs": 3, "seed": 4}
+    with trained_app(tmp_path_factory.mktemp("data"), **run) as (client, done):
+        yield client, done, serialize.load(client.get(f"/api/runs/{done['id']}/model").content)
 
 
 def decode_images(body):

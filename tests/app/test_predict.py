@@ -5,36 +5,17 @@ import io
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
-from deeplook.app.config import Settings
-from deeplook.app.main import create_app
-from tests.support import finished, wait_for_run
+from tests.support import canvas_png, trained_app
 
 DIGITS = range(10)  # the first ten MNIST test digits: 7 2 1 0 4 1 4 9 5 9
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, mnist):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), offline=True)
-    with TestClient(create_app(settings)) as client:
-        run_id = client.post("/api/runs", json={"preset": "notebook-adam", "epochs": 2, "seed": 0}).json()[
-            "id"
-        ]
-        run = wait_for_run(client.get, run_id, finished, timeout=120)
-        assert run["status"] == "completed"
-        yield client, run
-
-
-def drawn_large(image: np.ndarray, offset: tuple[int, int]) -> bytes:
-    """A 28x28 MNIST digit scaled 8x as dark ink on a white 280x280 canvas, away from the centre."""
-    big = Image.fromarray(255 - image.reshape(28, 28)).resize((224, 224), Image.Resampling.BILINEAR)
-    canvas = Image.new("RGB", (280, 280), "white")
-    canvas.paste(big, offset)
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return buffer.getvalue()
+    with trained_app(tmp_path_factory.mktemp("data"), preset="notebook-adam", epochs=2, seed=0) as trained:
+        yield trained
 
 
 def test_pixels_of_ten_test_digits_are_classified(trained, mnist):
@@ -56,7 +37,7 @@ def test_the_same_digits_drawn_large_and_off_centre_give_the_same_answers(traine
     client, _ = trained
     for i in DIGITS:
         pixels = client.post("/api/predict", json={"pixels": (mnist.test_images[i] / 255).tolist()}).json()
-        png = drawn_large(mnist.test_images[i], offset=(50, 6) if i % 2 else (4, 52))
+        png = canvas_png(mnist.test_images[i], offset=(50, 6) if i % 2 else (4, 52))
         image = client.post(
             "/api/predict", json={"image": base64.b64encode(png).decode(), "return_pixels": True}
         ).json()
@@ -76,7 +57,7 @@ def test_nested_rows_data_urls_batches_and_explanations(trained, mnist):
     assert np.allclose(flat["activations"][-1], flat["probabilities"], atol=1e-6)
 
     data_url = (
-        "data:image/png;base64," + base64.b64encode(drawn_large(mnist.test_images[1], (20, 20))).decode()
+        "data:image/png;base64," + base64.b64encode(canvas_png(mnist.test_images[1], (20, 20))).decode()
     )
     inputs = [{"pixels": (mnist.test_images[i] / 255).tolist()} for i in range(5)] + [{"image": data_url}]
     batch = client.post("/api/predict/batch", json={"inputs": inputs, "run_id": run["id"]})
@@ -182,7 +163,7 @@ def test_raw_pixels_as_uint8_or_float32_and_picture_bodies_give_the_json_answers
         np.testing.assert_allclose(answer["probabilities"], as_json["probabilities"], atol=1e-6)
         assert answer["model"] == as_json["model"]
     np.testing.assert_allclose(as_float32["pixels"], image / 255, atol=1e-7)
-    png = drawn_large(image, (20, 30))
+    png = canvas_png(image, (20, 30))
     picture = client.post("/api/predict", content=png, headers={"content-type": "image/png"})
     base64_picture = client.post("/api/predict", json={"image": base64.b64encode(png).decode()})
     assert picture.json()["probabilities"] == base64_picture.json()["probabilities"]

@@ -58,16 +58,23 @@ def hold_lock(path, seconds, ready):
     db.close()
 
 
+def locked_with_a_step(writer, store, path, seconds):
+    """A running run, then another connection holding the database's lock for ``seconds`` (the thread
+    holding it is returned), then one step queued for the writer."""
+    writer.submit(store.create_run, RUN, build_config(RunCreate()), None, RunStatus.RUNNING).result(5)
+    ready = threading.Event()
+    locker = threading.Thread(target=hold_lock, args=(path, seconds, ready))
+    locker.start()
+    assert ready.wait(5)
+    writer.add_steps(RUN, Steps.of([StepMetrics(1, 1, 2.0, 0.1)]))
+    return locker
+
+
 def test_the_writer_waits_out_a_locked_database_and_reads_never_wait(tmp_path):
     path = tmp_path / "db.sqlite3"
     store = Store(path)
     writer = StoreWriter(store, lock_limit=10)
-    writer.submit(store.create_run, RUN, build_config(RunCreate()), None, RunStatus.RUNNING).result(5)
-    ready = threading.Event()
-    locker = threading.Thread(target=hold_lock, args=(path, 1.5, ready))
-    locker.start()
-    assert ready.wait(5)
-    writer.add_steps(RUN, Steps.of([StepMetrics(1, 1, 2.0, 0.1)]))
+    locker = locked_with_a_step(writer, store, path, 1.5)
     started = time.monotonic()
     pending = writer.submit(store.set_status, RUN, RunStatus.PAUSED)
     assert store.get_run(RUN).status == "running"  # a read while locked: at once
@@ -84,12 +91,7 @@ def test_a_lock_held_past_the_limit_fails_the_write_and_reports_the_steps(tmp_pa
     store = Store(path)
     failed = []
     writer = StoreWriter(store, lock_limit=0.5, on_step_failure=lambda runs, why: failed.append((runs, why)))
-    writer.submit(store.create_run, RUN, build_config(RunCreate()), None, RunStatus.RUNNING).result(5)
-    ready = threading.Event()
-    locker = threading.Thread(target=hold_lock, args=(path, 3.0, ready))
-    locker.start()
-    assert ready.wait(5)
-    writer.add_steps(RUN, Steps.of([StepMetrics(1, 1, 2.0, 0.1)]))
+    locker = locked_with_a_step(writer, store, path, 3.0)
     with pytest.raises(StoreUnavailable, match="locked"):
         writer.submit(store.set_status, RUN, RunStatus.PAUSED).result(10)
     deadline = time.monotonic() + 5

@@ -10,8 +10,7 @@ from PIL import Image
 
 from deeplook.client import AsyncClient, Client, DeeplookError
 from deeplook.engine import serialize
-from tests.app.test_predict import drawn_large
-from tests.support import run_async
+from tests.support import canvas_png, run_async
 
 TOKEN = "s3cret-token"
 
@@ -47,7 +46,7 @@ def test_watch_follows_one_run_from_its_snapshot_to_its_end(trained):
 def test_every_kind_of_input_gets_the_same_answer(server, trained, mnist, tmp_path):
     run, _ = trained
     image = mnist.test_images[0]
-    png = drawn_large(image, (20, 30))
+    png = canvas_png(image, (20, 30))
     path = tmp_path / "seven.png"
     path.write_bytes(png)
     with Client(server.url) as client:  # predicting needs no token

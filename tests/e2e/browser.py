@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, WebSocketRoute
 
 from deeplook.engine.status import FINISHED as FINISHED_STATUSES
 from tests.support import Server
@@ -147,3 +147,16 @@ def stop_active(server: Server, headers: dict[str, str] | None = None) -> None:
         if run["status"] not in FINISHED:
             server.http.post(f"/api/runs/{run['id']}/stop", headers=headers or {})
             wait_run(server, run["id"], lambda r: r["status"] in FINISHED)
+
+
+def route_sockets(page: Page) -> list[WebSocketRoute]:
+    """The page's websockets, passed through to the server and listed as they open (a test can close
+    one to drop the connection, as a flaky network would)."""
+    sockets: list[WebSocketRoute] = []
+
+    def through(socket: WebSocketRoute) -> None:
+        sockets.append(socket)
+        socket.connect_to_server()
+
+    page.route_web_socket("**/ws", through)
+    return sockets

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.browser import (
     ACCURACY,
@@ -16,6 +16,7 @@ from tests.e2e.browser import (
     ZERO,
     attribute_number,
     open_dashboard,
+    route_sockets,
     screenshot,
     start_run,
     stop_active,
@@ -166,13 +167,7 @@ def test_reconnects_after_the_connection_drops_and_resumes_from_the_snapshot(
 ) -> None:
     stop_active(server)
     page = console.listen(context_factory().new_page())
-    sockets: list[WebSocketRoute] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        sockets.append(socket)
-        socket.connect_to_server()
-
-    page.route_web_socket("**/ws", through)
+    sockets = route_sockets(page)
     open_dashboard(page, server)
     page.evaluate(
         """() => {

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.browser import (
     FINISHED,
@@ -19,6 +19,7 @@ from tests.e2e.browser import (
     open_dashboard,
     record_attribute,
     recorded,
+    route_sockets,
     run_points,
     start_race,
     start_run,
@@ -147,13 +148,7 @@ def test_reconnecting_rebuilds_every_run_from_the_snapshots(
 ) -> None:
     stop_active(server)
     page = console.listen(context_factory().new_page())
-    sockets: list[WebSocketRoute] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        sockets.append(socket)
-        socket.connect_to_server()
-
-    page.route_web_socket("**/ws", through)
+    sockets = route_sockets(page)
     first = start_run(server, **WATCHED)
     second = start_run(server, **WATCHED)
     open_dashboard(page, server)

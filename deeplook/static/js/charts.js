@@ -209,45 +209,60 @@ export function baseOptions(
 }
 
 /**
+ * uPlot hooks that paint at each of `items()` ([{x, ...}] in x order) within the plot's x range:
+ * `begin(ctx, ratio, font)` sets the canvas up once a draw and returns `paint(item, px, bbox)`.
+ */
+function xHooks(items, begin) {
+  const draw = (u) => {
+    const list = items();
+    if (!list.length) return;
+    const { ctx, bbox } = u;
+    const { min, max } = u.scales.x;
+    ctx.save();
+    const font = getComputedStyle(u.root).fontFamily || "system-ui";
+    const paint = begin(ctx, window.devicePixelRatio || 1, font);
+    for (const item of list) {
+      if (item.x >= min && item.x <= max) paint(item, Math.round(u.valToPos(item.x, "x", true)) + 0.5, bbox);
+    }
+    ctx.restore();
+  };
+  return { draw: [draw] };
+}
+
+/** A vertical line across the plot at canvas x `px`. */
+function verticalLine(ctx, px, bbox) {
+  ctx.beginPath();
+  ctx.moveTo(px, bbox.top);
+  ctx.lineTo(px, bbox.top + bbox.height);
+  ctx.stroke();
+}
+
+/**
  * uPlot hooks drawing vertical marker lines across the plot, each labelled at its top (a label that
  * would overlap the previous one goes a row lower): `markers()` returns [{x, label}] in x order.
  */
 export function markerHooks(markers, color) {
-  const draw = (u) => {
-    const list = markers();
-    if (!list.length) return;
-    const ratio = window.devicePixelRatio || 1;
-    const { ctx, bbox } = u;
-    const { min, max } = u.scales.x;
-    const style = getComputedStyle(u.root);
-    ctx.save();
+  return xHooks(markers, (ctx, ratio, font) => {
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
     ctx.lineWidth = Math.max(1, ratio);
-    ctx.font = `600 ${11 * ratio}px ${style.fontFamily || "system-ui"}`;
+    ctx.font = `600 ${11 * ratio}px ${font}`;
     ctx.textBaseline = "top";
     const rowHeight = 14 * ratio;
+    const pad = 4 * ratio;
     const ends = []; // per label row, where its last label ends
-    for (const { x, label } of list) {
-      if (x < min || x > max) continue;
-      const px = Math.round(u.valToPos(x, "x", true)) + 0.5;
+    return ({ label }, px, bbox) => {
       ctx.setLineDash([5 * ratio, 4 * ratio]);
-      ctx.beginPath();
-      ctx.moveTo(px, bbox.top);
-      ctx.lineTo(px, bbox.top + bbox.height);
-      ctx.stroke();
+      verticalLine(ctx, px, bbox);
       const width = ctx.measureText(label).width;
-      const pad = 4 * ratio;
       const left = px + pad + width > bbox.left + bbox.width ? px - pad - width : px + pad;
       let row = ends.findIndex((end) => end < left);
       if (row < 0) row = ends.length;
       ends[row] = left + width + pad;
       ctx.setLineDash([]);
       ctx.fillText(label, left, bbox.top + pad + row * rowHeight);
-    }
-    ctx.restore();
-  };
-  return { draw: [draw] };
+    };
+  });
 }
 
 /** uPlot.join of [xs, ys] tables, where a table without points still makes a (blank) series. */
@@ -274,28 +289,16 @@ export const formats = { percent: (v) => percent(v, 1), measure, log: logTick };
  * `strong` line (the epoch chosen on a slider) is drawn solid in `strongColor`.
  */
 export function boundaryHooks(lines, color, strongColor = color) {
-  const draw = (u) => {
-    const list = lines();
-    if (!list.length) return;
-    const ratio = window.devicePixelRatio || 1;
-    const { ctx, bbox } = u;
-    const { min, max } = u.scales.x;
-    const style = getComputedStyle(u.root);
-    ctx.save();
-    ctx.font = `${10 * ratio}px ${style.fontFamily || "system-ui"}`;
+  return xHooks(lines, (ctx, ratio, font) => {
+    ctx.font = `${10 * ratio}px ${font}`;
     ctx.textBaseline = "bottom";
     let lastLabel = -Infinity;
-    for (const { x, label, strong } of list) {
-      if (x < min || x > max) continue;
-      const px = Math.round(u.valToPos(x, "x", true)) + 0.5;
+    return ({ label, strong }, px, bbox) => {
       ctx.strokeStyle = strong ? strongColor : color;
       ctx.fillStyle = strong ? strongColor : color;
       ctx.globalAlpha = strong ? 0.9 : 0.55;
       ctx.lineWidth = (strong ? 2 : 1) * ratio;
-      ctx.beginPath();
-      ctx.moveTo(px, bbox.top);
-      ctx.lineTo(px, bbox.top + bbox.height);
-      ctx.stroke();
+      verticalLine(ctx, px, bbox);
       const width = ctx.measureText(label ?? "").width;
       if (label && (strong || px - lastLabel > width + 8 * ratio)) {
         ctx.globalAlpha = 1;
@@ -303,10 +306,8 @@ export function boundaryHooks(lines, color, strongColor = color) {
         ctx.fillText(label, left, bbox.top + bbox.height - 2 * ratio);
         lastLabel = px;
       }
-    }
-    ctx.restore();
-  };
-  return { draw: [draw] };
+    };
+  });
 }
 
 /** Hooks of several kinds merged: {draw: [...], ...}. */

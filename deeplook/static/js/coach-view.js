@@ -5,7 +5,7 @@
 // every epoch; one calm line when nothing is wrong. The Coach tab counts the advice.
 
 import { api } from "./api.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, measure, percent, setting as settingText } from "./format.js";
 import { onLangChange, t, tOr } from "./i18n.js";
@@ -76,7 +76,7 @@ export class CoachView {
     this.state = state;
     this.store = store;
     this.count = count;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.data = null; // the last CoachOut
     this.readKey = null; // what it was read at: run, epochs done, status
     this.problem = null;

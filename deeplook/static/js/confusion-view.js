@@ -2,7 +2,7 @@
 // images) and the most confident mistakes.
 
 import { api } from "./api.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { integer, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { bytesOf, drawDigit, imageCanvas } from "./pixels.js";
@@ -13,7 +13,7 @@ const CELL_LIMIT = 60;
 export class ConfusionView {
   constructor(root, state) {
     this.state = state;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.table = this.find("confusion");
     this.matrix = null; // the last ConfusionOut
     this.mistakes = null; // the last ExamplesOut

@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { probabilityRows } from "./bars.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, measure, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -25,7 +25,7 @@ export class DigitView {
   constructor(root, state, drawing) {
     this.state = state;
     this.drawing = drawing;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.offset = 0;
     this.gallery = null; // {dataset, offset, images}
     this.input = null; // {pixels, label (true class) or null}

@@ -1,5 +1,10 @@
 // Creating elements: the helpers every view builds its DOM with (user text as textContent only).
 
+/** `finder(root)(name)`: the element under `root` marked `data-<name>` (each view finds its parts so). */
+export function finder(root) {
+  return (name) => root.querySelector(`[data-${name}]`);
+}
+
 /** A new `tag` element with an optional class name and text. */
 export function element(tag, className = "", text = null) {
   const node = document.createElement(tag);

@@ -8,7 +8,7 @@
 
 import { api } from "./api.js";
 import { Plot, baseOptions, epochLine, formats, markerHooks, palette } from "./charts.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, percent } from "./format.js";
 import { onLangChange, t, tOr } from "./i18n.js";
@@ -59,7 +59,7 @@ export class EmbeddingView {
     this.state = state;
     this.shown = shown;
     this.drawing = drawing;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.canvas = this.find("space-canvas");
     this.scatter = new Scatter(this.canvas);
     this.slider = this.find("space-epoch");

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { Plot, baseOptions, boundaryHooks, epochLine, formats, line, palette } from "./charts.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { measure } from "./format.js";
 import { choiceLabel, layerLabel } from "./words.js";
@@ -21,7 +21,7 @@ export class HealthView {
   constructor(root, state) {
     this.root = root;
     this.state = state;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.series = null; // the last HealthSeries
     this.report = null; // the last InspectOut
     this.kind = "saturated"; // the measure the flat chart shows: the activation's health kind

@@ -3,7 +3,6 @@
 // run's layer health and epochs, and shows the epoch the first run shows (or the last it has before
 // that one; the latest while the first follows the latest).
 
-import { api } from "./api.js";
 import { HealthView } from "./health.js";
 import { InsideState } from "./inside-state.js";
 import { WeightsView } from "./weights-view.js";
@@ -56,18 +55,8 @@ export class SecondLens {
   }
 
   async load() {
-    const state = this.state;
-    const id = state.runId;
     this.loaded = true;
-    try {
-      const health = await api.health(id);
-      if (state.runId !== id) return;
-      state.setSeries(health);
-      this.root.dataset.epoch = state.epoch == null ? "" : String(state.epoch);
-    } catch (error) {
-      if (state.runId !== id) return;
-      this.loaded = false;
-      state.fail(error.status === 404 ? { key: "inside.noReport" } : { error });
-    }
+    if (!(await this.state.loadSeries())) this.loaded = false;
+    this.root.dataset.epoch = this.state.epoch == null ? "" : String(this.state.epoch);
   }
 }

@@ -10,6 +10,7 @@
 //   visible  the tab was shown or hidden
 // Answers that arrive after the run or the epoch changed are dropped: `generation` counts the changes.
 
+import { api } from "./api.js";
 import { datasetOf, healthRule } from "./registry.js";
 
 export class InsideState extends EventTarget {
@@ -90,6 +91,21 @@ export class InsideState extends EventTarget {
     this.emit("series");
     this.emit("problem");
     if (epoch !== this.epoch || this.stale) this.show(epoch);
+  }
+
+  /** Fetch the run's epochs and layer health into `series`; false when that failed for the run still
+   * shown (a problem is set: try again later). */
+  async loadSeries() {
+    const id = this.runId;
+    try {
+      const series = await api.health(id);
+      if (this.runId === id) this.setSeries(series);
+      return true;
+    } catch (error) {
+      if (this.runId !== id) return true;
+      this.fail(error.status === 404 ? { key: "inside.noReport" } : { error });
+      return false;
+    }
   }
 
   /** The epoch to show of those held: the latest, the one aimed at (or the last before it), the one chosen. */

@@ -4,11 +4,10 @@
 // confusion matrix are views of that state, each loading and drawing its own part. A second run
 // can be put beside it (another run of its race, say): its weights and layer health at the same epoch.
 
-import { api } from "./api.js";
 import { CoachView } from "./coach-view.js";
 import { ConfusionView } from "./confusion-view.js";
 import { DigitView } from "./digit.js";
-import { replaceOptions } from "./dom.js";
+import { finder, replaceOptions } from "./dom.js";
 import { EmbeddingView } from "./embedding-view.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
@@ -26,7 +25,7 @@ export class Inside {
   constructor(root, store, drawing) {
     this.root = root;
     this.store = store;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.pick = ""; // a run id chosen in the list; "" follows the store's run
     this.secondPick = ""; // the run shown beside it, if any
     this.loaded = false; // the shown run's epochs were asked for
@@ -192,18 +191,8 @@ export class Inside {
 
   /** The run's epochs and layer health; the state then tells the views which epoch to show. */
   async load() {
-    const state = this.state;
-    const id = state.runId;
     this.loaded = true;
-    try {
-      const health = await api.health(id);
-      if (state.runId !== id) return;
-      state.setSeries(health);
-    } catch (error) {
-      if (state.runId !== id) return;
-      this.loaded = false; // try again on the next event
-      state.fail(error.status === 404 ? { key: "inside.noReport" } : { error });
-    }
+    if (!(await this.state.loadSeries())) this.loaded = false; // try again on the next event
   }
 
   onNewEpoch() {

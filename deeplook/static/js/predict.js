@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { probabilityRows } from "./bars.js";
+import { finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, percent } from "./format.js";
 import { onLangChange, t, tOr } from "./i18n.js";
@@ -17,7 +18,7 @@ export class Predictor {
     this.root = root;
     this.pad = pad;
     this.store = store;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.timer = 0;
     this.sequence = 0; // answers to older drawings are dropped
     this.inFlight = false;

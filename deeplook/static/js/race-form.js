@@ -4,7 +4,7 @@
 // the runs share. Start sends POST /api/races and follows the race's first run.
 
 import { ApiError, api } from "./api.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { fieldMessage } from "./errors.js";
 import { asText, buildInput, readValue } from "./fields.js";
 import { onLangChange, t, tOr } from "./i18n.js";
@@ -22,7 +22,7 @@ export class RaceForm {
     this.runForm = runForm;
     this.store = store;
     runForm.race = this;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.choice = this.find("race-choice");
     this.table = this.find("variant-table");
     this.varied = []; // the names of the settings that differ, in the settings' order

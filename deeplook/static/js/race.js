@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { Plot, baseOptions, epochLine, formats, joinTables, line } from "./charts.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -21,7 +21,7 @@ export class RaceView {
   constructor(root, store) {
     this.root = root;
     this.store = store;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.raceId = null;
     this.runs = []; // the summaries of its runs, in the order they were created
     this.smoothed = new Map(); // run id -> its RunningAverage

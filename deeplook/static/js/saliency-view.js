@@ -6,6 +6,7 @@
 // looked" paints the pad white under the cells that pushed the class most, and the answer updates.
 
 import { api } from "./api.js";
+import { finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, measure, percent } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -48,7 +49,7 @@ export class SaliencyView {
     this.root = root;
     this.predictor = predictor;
     this.pad = pad;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.box = this.find("saliency");
     this.canvas = this.find("saliency-canvas");
     this.tip = this.find("saliency-tip");

@@ -4,7 +4,7 @@
 // it does for predictions.
 
 import { api } from "./api.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { DrawPad } from "./draw.js";
 import { describeError } from "./errors.js";
 import { integer } from "./format.js";
@@ -21,7 +21,7 @@ export class BatchPicker {
     this.root = root;
     this.state = state;
     this.store = store;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.offset = 0;
     this.gallery = null; // {dataset, offset, labels, names, pixels}
     this.thumbs = null; // {dataset, key, byIndex: Map(index -> {label, pixels})}

@@ -6,7 +6,7 @@
 // momentum) asks for a run trained that way when the one shown is not: the concept help links there.
 
 import { api } from "./api.js";
-import { replaceOptions } from "./dom.js";
+import { finder, replaceOptions } from "./dom.js";
 import { describeError } from "./errors.js";
 import { architecture, integer, setting } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -34,7 +34,7 @@ export class StepView {
   constructor(root, store, tabs) {
     this.root = root;
     this.store = store;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.state = new StepState();
     this.pick = ""; // a run picked in the list; "" is the run on the Train tab
     this.aim = null; // an optimizer the address asked for, until a run of it is found (or none is)

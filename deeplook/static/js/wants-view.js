@@ -5,7 +5,7 @@
 // first ascent of a page takes the server a few seconds.
 
 import { api } from "./api.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { describeError } from "./errors.js";
 import { integer, measure } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
@@ -22,7 +22,7 @@ export class WantsView {
     this.root = root;
     this.state = state;
     this.shown = shown;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.layer = 0;
     this.offset = 0;
     this.data = null; // {key, wants, pixels, weights: {images, values} | null}

@@ -3,7 +3,7 @@
 // epoch is chosen, the weights as they are right now, every second.
 
 import { api } from "./api.js";
-import { element } from "./dom.js";
+import { element, finder } from "./dom.js";
 import { integer, measure } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { canvas, drawWeights, float16s } from "./pixels.js";
@@ -15,7 +15,7 @@ const UNITS_PAGE = 64;
 export class WeightsView {
   constructor(root, state) {
     this.state = state;
-    this.find = (name) => root.querySelector(`[data-${name}]`);
+    this.find = finder(root);
     this.grid = this.find("weights");
     this.offset = 0;
     this.shown = null; // the last WeightImages

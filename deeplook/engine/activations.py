@@ -16,6 +16,8 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from deeplook.engine.registry import registry
+
 Array = np.ndarray
 
 
@@ -165,4 +167,4 @@ GELU = ActivationSpec(
     onnx_attributes=MappingProxyType({"approximate": "tanh"}),
 )
 
-ACTIVATIONS = MappingProxyType({spec.name: spec for spec in (SIGMOID, TANH, RELU, GELU)})
+ACTIVATIONS = registry(SIGMOID, TANH, RELU, GELU)

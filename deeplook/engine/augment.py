@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from types import MappingProxyType
 
 import numpy as np
 
 from deeplook.engine.layers import Array
+from deeplook.engine.registry import registry
 
 SIDE = 28
 CENTRE = 14.0
@@ -104,31 +104,24 @@ class AugmentationSpec:
     augmentation: Augmentation
 
 
-AUGMENTATIONS: Mapping[str, AugmentationSpec] = MappingProxyType(
-    {
-        spec.name: spec
-        for spec in (
-            AugmentationSpec("none", "none", "Every image as it was scanned.", Augmentation()),
-            # Where a drawing on the pad differs from a scan once preprocessed: position, slant, size,
-            # aspect and a little rotation. Measured on the drawn digits (bench/drawn.py), this is what helps.
-            AugmentationSpec(
-                "affine",
-                "shift, turn, scale, slant",
-                "Each training image moved by up to 2 px, turned by up to 12°, resized, stretched and "
-                "slanted a little, new each time: digits drawn on the pad are read about as well as scans.",
-                Augmentation(shift=2.0, rotate=12.0, scale=0.12, stretch=0.15, shear=0.3),
-            ),
-            # ...plus an unsteady hand and pens of other widths: no better on the drawn digits, and slower.
-            AugmentationSpec(
-                "full",
-                "affine, bending, pen width",
-                "The affine changes, plus a smooth bending of the strokes and thicker or thinner pens.",
-                Augmentation(
-                    shift=2.0, rotate=12.0, scale=0.12, stretch=0.15, shear=0.3, elastic=1.0, thickness=0.6
-                ),
-            ),
-        )
-    }
+AUGMENTATIONS: Mapping[str, AugmentationSpec] = registry(
+    AugmentationSpec("none", "none", "Every image as it was scanned.", Augmentation()),
+    # Where a drawing on the pad differs from a scan once preprocessed: position, slant, size,
+    # aspect and a little rotation. Measured on the drawn digits (bench/drawn.py), this is what helps.
+    AugmentationSpec(
+        "affine",
+        "shift, turn, scale, slant",
+        "Each training image moved by up to 2 px, turned by up to 12°, resized, stretched and "
+        "slanted a little, new each time: digits drawn on the pad are read about as well as scans.",
+        Augmentation(shift=2.0, rotate=12.0, scale=0.12, stretch=0.15, shear=0.3),
+    ),
+    # ...plus an unsteady hand and pens of other widths: no better on the drawn digits, and slower.
+    AugmentationSpec(
+        "full",
+        "affine, bending, pen width",
+        "The affine changes, plus a smooth bending of the strokes and thicker or thinner pens.",
+        Augmentation(shift=2.0, rotate=12.0, scale=0.12, stretch=0.15, shear=0.3, elastic=1.0, thickness=0.6),
+    ),
 )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +20,7 @@ from deeplook.engine.activations import ACTIVATIONS
 from deeplook.engine.config import TrainConfig
 from deeplook.engine.inspect import LayerHealth
 from deeplook.engine.layers import Array
+from deeplook.engine.registry import registry
 from deeplook.engine.train import EpochMetrics
 
 HIGH_UPDATE_RATIO = 1e-2
@@ -228,56 +228,50 @@ def _done(history: RunHistory) -> Advice | None:
     return Advice("done", params, evidence)
 
 
-RULES: Mapping[str, Rule] = MappingProxyType(
-    {
-        rule.code: rule
-        for rule in (
-            Rule(
-                "lr_too_high",
-                "The learning rate {lr:g} is too high: the loss jumps above a blind guess, or each update "
-                "moves the weights by more than 1% of their size.",
-                "Try a learning rate of {suggested:g}.",
-                _lr_too_high,
-            ),
-            Rule(
-                "lr_too_low",
-                "The learning rate {lr:g} is too low: the updates are tiny next to the weights and the "
-                "loss has barely moved.",
-                "Try a learning rate of {suggested:g}.",
-                _lr_too_low,
-            ),
-            Rule(
-                "saturated",
-                "{share:.0%} of the {activation} units sit in the flat tails of the curve, where the "
-                "gradient almost vanishes: the layers before them hardly learn.",
-                "Try ReLU units (with He initial weights): they do not flatten for positive inputs.",
-                _saturated,
-            ),
-            Rule(
-                "dead_units",
-                "{share:.0%} of the ReLU units never fire on the test digits: they pass no gradient and "
-                "cannot learn their way back. Large steps pushed them there.",
-                "Try a learning rate of {suggested:g} (or GELU units, which are never quite flat).",
-                _dead,
-            ),
-            Rule(
-                "overfitting",
-                "Overfitting: training accuracy is {gap:.1%} above test accuracy and the test loss has "
-                "been rising since epoch {best_epoch} while the training loss falls.",
-                "Try more varied training images: all of them, or augmented ones; or stop at epoch "
-                "{best_epoch}.",
-                _overfitting,
-            ),
-            Rule(
-                "done",
-                "Done learning: the test accuracy has not improved in {epochs} epochs (best {best:.2%}, "
-                "epoch {best_epoch}).",
-                "More epochs will not help; pin epoch {best_epoch}, or try a larger network or augmented "
-                "images.",
-                _done,
-            ),
-        )
-    }
+RULES: Mapping[str, Rule] = registry(
+    Rule(
+        "lr_too_high",
+        "The learning rate {lr:g} is too high: the loss jumps above a blind guess, or each update "
+        "moves the weights by more than 1% of their size.",
+        "Try a learning rate of {suggested:g}.",
+        _lr_too_high,
+    ),
+    Rule(
+        "lr_too_low",
+        "The learning rate {lr:g} is too low: the updates are tiny next to the weights and the "
+        "loss has barely moved.",
+        "Try a learning rate of {suggested:g}.",
+        _lr_too_low,
+    ),
+    Rule(
+        "saturated",
+        "{share:.0%} of the {activation} units sit in the flat tails of the curve, where the "
+        "gradient almost vanishes: the layers before them hardly learn.",
+        "Try ReLU units (with He initial weights): they do not flatten for positive inputs.",
+        _saturated,
+    ),
+    Rule(
+        "dead_units",
+        "{share:.0%} of the ReLU units never fire on the test digits: they pass no gradient and "
+        "cannot learn their way back. Large steps pushed them there.",
+        "Try a learning rate of {suggested:g} (or GELU units, which are never quite flat).",
+        _dead,
+    ),
+    Rule(
+        "overfitting",
+        "Overfitting: training accuracy is {gap:.1%} above test accuracy and the test loss has "
+        "been rising since epoch {best_epoch} while the training loss falls.",
+        "Try more varied training images: all of them, or augmented ones; or stop at epoch {best_epoch}.",
+        _overfitting,
+    ),
+    Rule(
+        "done",
+        "Done learning: the test accuracy has not improved in {epochs} epochs (best {best:.2%}, "
+        "epoch {best_epoch}).",
+        "More epochs will not help; pin epoch {best_epoch}, or try a larger network or augmented images.",
+        _done,
+    ),
+    key="code",
 )
 
 

@@ -13,9 +13,8 @@ import dataclasses
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Literal
 
 from deeplook.engine.activations import ACTIVATIONS
@@ -23,6 +22,7 @@ from deeplook.engine.augment import AUGMENTATIONS
 from deeplook.engine.data.specs import DATASETS
 from deeplook.engine.initializers import INITIALIZERS
 from deeplook.engine.optim import OPTIMIZERS
+from deeplook.engine.registry import registry
 
 
 class ConfigError(ValueError):
@@ -156,6 +156,7 @@ class TrainConfig:
 # -- the settings table -------------------------------------------------------------------------------
 
 Kind = Literal["integer", "number", "choice", "sizes"]
+Section = Literal["", "model", "optimizer"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class Setting:
 
     name: str
     """The flat name REST, the command line and the dashboard use."""
-    section: Literal["", "model", "optimizer"]
+    section: Section
     """The part of ``TrainConfig`` that holds it ("" for the top level)."""
     field: str
     kind: Kind
@@ -237,18 +238,37 @@ def _applies_to_optimizers(setting: str) -> tuple[str, tuple[str, ...]]:
     return "optimizer", tuple(name for name, spec in OPTIMIZERS.items() if setting in spec.settings)
 
 
+def _choice(
+    name: str, section: Section, help: str, registry: str, names: Iterable[str], advanced: bool = False
+) -> Setting:
+    """A setting whose value is one name of an engine registry."""
+    field = "name" if name == "optimizer" else name  # the optimizer's own section names it
+    return Setting(
+        name, section, field, "choice", help, choices=tuple(names), registry=registry, advanced=advanced
+    )
+
+
+def _optimizer_only(name: str, help: str, open_at: Literal["minimum", "maximum"]) -> Setting:
+    """A number between 0 and 1 (one end open) that only the optimizers listing it use."""
+    return Setting(
+        name,
+        "optimizer",
+        name,
+        "number",
+        help,
+        minimum=0,
+        maximum=1,
+        exclusive_minimum=open_at == "minimum",
+        exclusive_maximum=open_at == "maximum",
+        advanced=True,
+        applies_when=_applies_to_optimizers(name),
+    )
+
+
 def _settings() -> tuple[Setting, ...]:
     largest_train_set = max(spec.train_size for spec in DATASETS.values())
     return (
-        Setting(
-            "dataset",
-            "",
-            "dataset",
-            "choice",
-            "the images to learn",
-            choices=tuple(DATASETS),
-            registry="datasets",
-        ),
+        _choice("dataset", "", "the images to learn", "datasets", DATASETS),
         Setting(
             "hidden",
             "model",
@@ -259,25 +279,8 @@ def _settings() -> tuple[Setting, ...]:
             maximum=4096,
             max_items=6,
         ),
-        Setting(
-            "activation",
-            "model",
-            "activation",
-            "choice",
-            "the hidden layers' activation function",
-            choices=tuple(ACTIVATIONS),
-            registry="activations",
-        ),
-        Setting(
-            "init",
-            "model",
-            "init",
-            "choice",
-            "how the weights start",
-            choices=tuple(INITIALIZERS),
-            registry="initializers",
-            advanced=True,
-        ),
+        _choice("activation", "model", "the hidden layers' activation function", "activations", ACTIVATIONS),
+        _choice("init", "model", "how the weights start", "initializers", INITIALIZERS, advanced=True),
         Setting(
             "init_std",
             "model",
@@ -290,15 +293,7 @@ def _settings() -> tuple[Setting, ...]:
             advanced=True,
             applies_when=("init", tuple(name for name, init in INITIALIZERS.items() if init.uses_std)),
         ),
-        Setting(
-            "optimizer",
-            "optimizer",
-            "name",
-            "choice",
-            "how weights are updated",
-            choices=tuple(OPTIMIZERS),
-            registry="optimizers",
-        ),
+        _choice("optimizer", "optimizer", "how weights are updated", "optimizers", OPTIMIZERS),
         Setting(
             "lr",
             "optimizer",
@@ -320,54 +315,10 @@ def _settings() -> tuple[Setting, ...]:
             exclusive_minimum=True,
             advanced=True,
         ),
-        Setting(
-            "momentum",
-            "optimizer",
-            "momentum",
-            "number",
-            "share of the previous step kept in the next (SGD)",
-            minimum=0,
-            maximum=1,
-            exclusive_maximum=True,
-            advanced=True,
-            applies_when=_applies_to_optimizers("momentum"),
-        ),
-        Setting(
-            "beta1",
-            "optimizer",
-            "beta1",
-            "number",
-            "Adam: decay of the running mean of gradients",
-            minimum=0,
-            maximum=1,
-            exclusive_maximum=True,
-            advanced=True,
-            applies_when=_applies_to_optimizers("beta1"),
-        ),
-        Setting(
-            "beta2",
-            "optimizer",
-            "beta2",
-            "number",
-            "Adam: decay of the running mean of squared gradients",
-            minimum=0,
-            maximum=1,
-            exclusive_maximum=True,
-            advanced=True,
-            applies_when=_applies_to_optimizers("beta2"),
-        ),
-        Setting(
-            "eps",
-            "optimizer",
-            "eps",
-            "number",
-            "Adam: added to the root mean square so no step divides by zero",
-            minimum=0,
-            maximum=1,
-            exclusive_minimum=True,
-            advanced=True,
-            applies_when=_applies_to_optimizers("eps"),
-        ),
+        _optimizer_only("momentum", "share of the previous step kept in the next (SGD)", "maximum"),
+        _optimizer_only("beta1", "Adam: decay of the running mean of gradients", "maximum"),
+        _optimizer_only("beta2", "Adam: decay of the running mean of squared gradients", "maximum"),
+        _optimizer_only("eps", "Adam: added to the root mean square so no step divides by zero", "minimum"),
         Setting(
             "batch_size",
             "",
@@ -378,14 +329,12 @@ def _settings() -> tuple[Setting, ...]:
             maximum=largest_train_set,
         ),
         Setting("epochs", "", "epochs", "integer", "passes over the training set", minimum=1, maximum=1000),
-        Setting(
+        _choice(
             "augment",
             "",
-            "augment",
-            "choice",
             "random changes to each training image (so drawings are read as well as scans)",
-            choices=tuple(AUGMENTATIONS),
-            registry="augmentations",
+            "augmentations",
+            AUGMENTATIONS,
             advanced=True,
         ),
         Setting(
@@ -422,7 +371,7 @@ def _settings() -> tuple[Setting, ...]:
     )
 
 
-SETTINGS: Mapping[str, Setting] = MappingProxyType({s.name: s for s in _settings()})
+SETTINGS: Mapping[str, Setting] = registry(*_settings())
 
 
 def _validate(holder: object, section: str) -> None:
@@ -457,58 +406,52 @@ class Preset:
     config: TrainConfig
 
 
-PRESETS: Mapping[str, Preset] = MappingProxyType(
-    {
-        preset.name: preset
-        for preset in (
-            Preset(
-                "notebook-sgd",
-                "The notebook's NumPy network: 784-50-10 sigmoid, N(0, 0.01²) weights, plain SGD 0.1, "
-                "batch 100.",
-                TrainConfig(
-                    model=ModelConfig(hidden=(50,), activation="sigmoid", init="normal", init_std=0.01),
-                    optimizer=OptimizerConfig(name="sgd", lr=0.1),
-                    batch_size=100,
-                    epochs=15,
-                ),
-            ),
-            Preset(
-                "notebook-adam",
-                "The notebook's Keras network: the same shape, Glorot uniform weights, Adam 1e-3, batch 32.",
-                TrainConfig(
-                    model=ModelConfig(hidden=(50,), activation="sigmoid", init="glorot"),
-                    optimizer=OptimizerConfig(name="adam", lr=1e-3),
-                    batch_size=32,
-                    epochs=10,
-                ),
-            ),
-            Preset(
-                "relu-adam",
-                "A stronger net: two ReLU layers (256, 128), He weights, Adam with a learning rate that "
-                "decays each epoch.",
-                TrainConfig(
-                    model=ModelConfig(hidden=(256, 128), activation="relu", init="he"),
-                    optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
-                    batch_size=128,
-                    epochs=20,
-                ),
-            ),
-            # For drawings: relu-adam twice as wide, trained on randomly shifted, turned, scaled,
-            # stretched and slanted digits (bench/drawn.py: 0.988 on drawn digits, 0.991 on MNIST).
-            Preset(
-                "relu-adam-augmented",
-                "For drawings: relu-adam twice as wide (512, 256), trained on digits shifted, turned, "
-                "scaled, stretched and slanted at random, so that drawn digits are read as well as scans.",
-                TrainConfig(
-                    model=ModelConfig(hidden=(512, 256), activation="relu", init="he"),
-                    optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
-                    batch_size=128,
-                    epochs=20,
-                    augment="affine",
-                ),
-            ),
-        )
-    }
+PRESETS: Mapping[str, Preset] = registry(
+    Preset(
+        "notebook-sgd",
+        "The notebook's NumPy network: 784-50-10 sigmoid, N(0, 0.01²) weights, plain SGD 0.1, batch 100.",
+        TrainConfig(
+            model=ModelConfig(hidden=(50,), activation="sigmoid", init="normal", init_std=0.01),
+            optimizer=OptimizerConfig(name="sgd", lr=0.1),
+            batch_size=100,
+            epochs=15,
+        ),
+    ),
+    Preset(
+        "notebook-adam",
+        "The notebook's Keras network: the same shape, Glorot uniform weights, Adam 1e-3, batch 32.",
+        TrainConfig(
+            model=ModelConfig(hidden=(50,), activation="sigmoid", init="glorot"),
+            optimizer=OptimizerConfig(name="adam", lr=1e-3),
+            batch_size=32,
+            epochs=10,
+        ),
+    ),
+    Preset(
+        "relu-adam",
+        "A stronger net: two ReLU layers (256, 128), He weights, Adam with a learning rate that "
+        "decays each epoch.",
+        TrainConfig(
+            model=ModelConfig(hidden=(256, 128), activation="relu", init="he"),
+            optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
+            batch_size=128,
+            epochs=20,
+        ),
+    ),
+    # For drawings: relu-adam twice as wide, trained on randomly shifted, turned, scaled,
+    # stretched and slanted digits (bench/drawn.py: 0.988 on drawn digits, 0.991 on MNIST).
+    Preset(
+        "relu-adam-augmented",
+        "For drawings: relu-adam twice as wide (512, 256), trained on digits shifted, turned, "
+        "scaled, stretched and slanted at random, so that drawn digits are read as well as scans.",
+        TrainConfig(
+            model=ModelConfig(hidden=(512, 256), activation="relu", init="he"),
+            optimizer=OptimizerConfig(name="adam", lr=1e-3, lr_decay=0.85),
+            batch_size=128,
+            epochs=20,
+            augment="affine",
+        ),
+    ),
 )
 DEFAULT_PRESET = "notebook-sgd"
 
@@ -536,36 +479,31 @@ class RacePreset:
     """Per run, the settings that make it different."""
 
 
-RACES: Mapping[str, RacePreset] = MappingProxyType(
-    {
-        race.name: race
-        for race in (
-            RacePreset(
-                "sgd-vs-adam",
-                "The notebook's comparison: one 784-50-10 sigmoid network, the same start and minibatches, "
-                "trained by plain SGD (lr 0.1) and by Adam (lr 0.001).",
-                "notebook-sgd",
-                {"epochs": 10},
-                ({"optimizer": "sgd", "lr": 0.1}, {"optimizer": "adam", "lr": 0.001}),
-            ),
-            RacePreset(
-                "activations",
-                "Sigmoid, tanh and ReLU hidden units in the same network, from the same Glorot start, "
-                "with the same SGD: which learns fastest, and why (vanishing gradients).",
-                "notebook-sgd",
-                {"epochs": 10, "init": "glorot"},
-                ({"activation": "sigmoid"}, {"activation": "tanh"}, {"activation": "relu"}),
-            ),
-            RacePreset(
-                "learning-rates",
-                "The same network and start trained with learning rates 0.01, 0.1 and 1: too small crawls, "
-                "too big jumps around.",
-                "notebook-sgd",
-                {"epochs": 10},
-                ({"lr": 0.01}, {"lr": 0.1}, {"lr": 1.0}),
-            ),
-        )
-    }
+RACES: Mapping[str, RacePreset] = registry(
+    RacePreset(
+        "sgd-vs-adam",
+        "The notebook's comparison: one 784-50-10 sigmoid network, the same start and minibatches, "
+        "trained by plain SGD (lr 0.1) and by Adam (lr 0.001).",
+        "notebook-sgd",
+        {"epochs": 10},
+        ({"optimizer": "sgd", "lr": 0.1}, {"optimizer": "adam", "lr": 0.001}),
+    ),
+    RacePreset(
+        "activations",
+        "Sigmoid, tanh and ReLU hidden units in the same network, from the same Glorot start, "
+        "with the same SGD: which learns fastest, and why (vanishing gradients).",
+        "notebook-sgd",
+        {"epochs": 10, "init": "glorot"},
+        ({"activation": "sigmoid"}, {"activation": "tanh"}, {"activation": "relu"}),
+    ),
+    RacePreset(
+        "learning-rates",
+        "The same network and start trained with learning rates 0.01, 0.1 and 1: too small crawls, "
+        "too big jumps around.",
+        "notebook-sgd",
+        {"epochs": 10},
+        ({"lr": 0.01}, {"lr": 0.1}, {"lr": 1.0}),
+    ),
 )
 RACE_SHARED = ("seed", "batch_size", "dataset", "epochs")
 """Settings every run of a race must share, so that they see the same minibatches in the same order."""

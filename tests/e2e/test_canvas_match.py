@@ -14,8 +14,6 @@ from deeplook.app.imaging import image_to_pixels
 from deeplook.engine.data.drawn import load_drawings
 from tests.e2e.pad import pad_pngs
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 
 @pytest.mark.parametrize("scale", [1, 2])
 def test_the_renderer_draws_what_the_browser_pad_draws(browser: Browser, scale: int) -> None:

@@ -29,8 +29,6 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import Console
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 LONG_RUN = {"preset": "notebook-sgd", "epochs": 60}  # ~20 s unless stopped: time to look mid-run
 
 

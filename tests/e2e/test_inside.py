@@ -25,8 +25,6 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import Console
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 WEIGHTS = "[data-weights-card]"
 CELLS = "[data-confusion] button[data-true]"
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag"]

@@ -7,14 +7,11 @@ import re
 import time
 from collections.abc import Callable
 
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.browser import FINISHED, open_dashboard, start_run, stop_active, wait_run
 from tests.e2e.conftest import Console
 from tests.support import Server
-
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SMALL = {"train_size": 1000, "epochs": 1}  # 10 steps of 100: an epoch in a moment
 PHONE = {"width": 390, "height": 844}

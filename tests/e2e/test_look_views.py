@@ -28,8 +28,6 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import Console
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 SPACE = "[data-look-view='space']"
 WANTS = "[data-look-view='wants']"
 COACH = "[data-look-view='coach']"

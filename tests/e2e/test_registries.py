@@ -14,8 +14,6 @@ from tests.e2e.browser import FINISHED, open_dashboard, screenshot, start_run, s
 from tests.e2e.conftest import Console
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 LONG_RUN = {"preset": "notebook-sgd", "epochs": 60}
 FIELD = re.compile(r"\{(\w+)[^}]*\}")  # a template's {name} or {name:.4g}
 

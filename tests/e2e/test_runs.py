@@ -31,8 +31,6 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import Console
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 BAR = "[data-run-bar]"
 SWITCH = "[data-run-switch]"
 RACE_LOSS = "[data-chart='race-loss']"

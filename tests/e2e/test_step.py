@@ -25,8 +25,6 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import Console
 from tests.support import Server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 STAGE = "[data-step-stage]"
 FIRST_FIVE = [0, 1, 2, 3, 4]
 # the stages of a 784-50-10 network trained with SGD, in order

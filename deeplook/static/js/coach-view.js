@@ -72,11 +72,7 @@ function applying(info, values) {
 export class CoachView {
   /** `store`: to start and follow the run a "Try it" makes; `count`: the Coach tab's badge. */
   constructor(root, state, store, count) {
-    this.root = root;
-    this.state = state;
-    this.store = store;
-    this.count = count;
-    this.find = finder(root);
+    Object.assign(this, { root, state, store, count, find: finder(root) });
     this.data = null; // the last CoachOut
     this.readKey = null; // what it was read at: run, epochs done, status
     this.problem = null;

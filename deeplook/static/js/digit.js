@@ -23,9 +23,7 @@ const NEGATIVE = [200, 90, 20];
 export class DigitView {
   /** `drawing()` returns the pixels of the digit last drawn on the Draw tab, or null. */
   constructor(root, state, drawing) {
-    this.state = state;
-    this.drawing = drawing;
-    this.find = finder(root);
+    Object.assign(this, { state, drawing, find: finder(root) });
     this.offset = 0;
     this.gallery = null; // {dataset, offset, images}
     this.input = null; // {pixels, label (true class) or null}

@@ -55,11 +55,7 @@ const lerp = (a, b, p) => a + (b - a) * p;
 export class EmbeddingView {
   /** `shown()` says whether the view is on screen; `drawing()` the pixels last drawn on the Draw tab. */
   constructor(root, state, shown, drawing) {
-    this.root = root;
-    this.state = state;
-    this.shown = shown;
-    this.drawing = drawing;
-    this.find = finder(root);
+    Object.assign(this, { root, state, shown, drawing, find: finder(root) });
     this.canvas = this.find("space-canvas");
     this.scatter = new Scatter(this.canvas);
     this.slider = this.find("space-epoch");

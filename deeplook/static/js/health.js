@@ -19,9 +19,7 @@ function layerColors(colors) {
 
 export class HealthView {
   constructor(root, state) {
-    this.root = root;
-    this.state = state;
-    this.find = finder(root);
+    Object.assign(this, { root, state, find: finder(root) });
     this.series = null; // the last HealthSeries
     this.report = null; // the last InspectOut
     this.kind = "saturated"; // the measure the flat chart shows: the activation's health kind

@@ -15,9 +15,7 @@ const CONFIRM_FOR = 4000; // ms a delete button waits for its second click
 
 export class History {
   constructor(root, store, compare) {
-    this.root = root;
-    this.store = store;
-    this.compare = compare;
+    Object.assign(this, { root, store, compare });
     this.list = root.querySelector("[data-run-list]");
     this.selected = []; // at most four run ids (the chart palette's), oldest choice first
     this.chosen = false; // until the person chooses, the newest run is shown

@@ -23,9 +23,7 @@ import { datasetLabel, runLine, runTitle, statusLabel } from "./words.js";
 export class Inside {
   /** `drawing()` returns the pixels of the digit last drawn on the Draw tab, or null. */
   constructor(root, store, drawing) {
-    this.root = root;
-    this.store = store;
-    this.find = finder(root);
+    Object.assign(this, { root, store, find: finder(root) });
     this.pick = ""; // a run id chosen in the list; "" follows the store's run
     this.secondPick = ""; // the run shown beside it, if any
     this.loaded = false; // the shown run's epochs were asked for

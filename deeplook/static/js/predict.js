@@ -15,10 +15,7 @@ const DEBOUNCE = 120; // ms after the last change while drawing
 
 export class Predictor {
   constructor(root, pad, store) {
-    this.root = root;
-    this.pad = pad;
-    this.store = store;
-    this.find = finder(root);
+    Object.assign(this, { root, pad, store, find: finder(root) });
     this.timer = 0;
     this.sequence = 0; // answers to older drawings are dropped
     this.inFlight = false;

@@ -18,9 +18,7 @@ export const RUN_COLORS = ["run-a", "run-b", "run-c", "run-d"]; // CSS propertie
 
 export class RaceForm {
   constructor(root, runForm, store) {
-    this.root = root;
-    this.runForm = runForm;
-    this.store = store;
+    Object.assign(this, { root, runForm, store });
     runForm.race = this;
     this.find = finder(root);
     this.choice = this.find("race-choice");

@@ -19,9 +19,7 @@ const REDRAW_EVERY = 250; // ms: several runs stream at once; the charts keep up
 
 export class RaceView {
   constructor(root, store) {
-    this.root = root;
-    this.store = store;
-    this.find = finder(root);
+    Object.assign(this, { root, store, find: finder(root) });
     this.raceId = null;
     this.runs = []; // the summaries of its runs, in the order they were created
     this.smoothed = new Map(); // run id -> its RunningAverage

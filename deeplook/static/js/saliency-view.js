@@ -46,10 +46,7 @@ export function saliencyScale(values) {
 export class SaliencyView {
   /** `root`: the Draw panel; `predictor`: its answers (an "answer" event on `root` after each); `pad`. */
   constructor(root, predictor, pad) {
-    this.root = root;
-    this.predictor = predictor;
-    this.pad = pad;
-    this.find = finder(root);
+    Object.assign(this, { root, predictor, pad, find: finder(root) });
     this.box = this.find("saliency");
     this.canvas = this.find("saliency-canvas");
     this.tip = this.find("saliency-tip");

@@ -18,10 +18,7 @@ let drawn = 0; // drawings made on this page, for their ids
 
 export class BatchPicker {
   constructor(root, state, store) {
-    this.root = root;
-    this.state = state;
-    this.store = store;
-    this.find = finder(root);
+    Object.assign(this, { root, state, store, find: finder(root) });
     this.offset = 0;
     this.gallery = null; // {dataset, offset, labels, names, pixels}
     this.thumbs = null; // {dataset, key, byIndex: Map(index -> {label, pixels})}

@@ -19,9 +19,7 @@ const UNIT_SCALE = new Set(["X", "t", "y_hat"]); // pixels and probabilities: dr
 
 export class StageView {
   constructor(root, state, store) {
-    this.root = root;
-    this.state = state;
-    this.store = store;
+    Object.assign(this, { root, state, store });
     this.check = new GradientCheck(state);
     this.train = new TrainSteps(state, () => this.context());
     for (const type of ["stage", "trace", "loading"]) state.addEventListener(type, () => this.render());

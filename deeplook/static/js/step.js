@@ -32,9 +32,7 @@ function parseAddress() {
 
 export class StepView {
   constructor(root, store, tabs) {
-    this.root = root;
-    this.store = store;
-    this.find = finder(root);
+    Object.assign(this, { root, store, find: finder(root) });
     this.state = new StepState();
     this.pick = ""; // a run picked in the list; "" is the run on the Train tab
     this.aim = null; // an optimizer the address asked for, until a run of it is found (or none is)

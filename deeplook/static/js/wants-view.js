@@ -19,10 +19,7 @@ const SMOOTH_TV = 20; // the total-variation weight of "smooth": visibly smoothe
 export class WantsView {
   /** `shown()` says whether the view is on screen. */
   constructor(root, state, shown) {
-    this.root = root;
-    this.state = state;
-    this.shown = shown;
-    this.find = finder(root);
+    Object.assign(this, { root, state, shown, find: finder(root) });
     this.layer = 0;
     this.offset = 0;
     this.data = null; // {key, wants, pixels, weights: {images, values} | null}

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.support import finished, wait_for_run
+from tests.support import canvas_png, finished, wait_for_run
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +67,10 @@ def test_a_replica_with_two_workers_switches_to_a_new_pin_without_a_failed_reque
         replica.http.post("/api/predict", json=body).json()["probabilities"],
         main.http.post("/api/predict", json=body).json()["probabilities"],
     )
+    png = canvas_png(mnist.test_images[1])  # a picture, decoded on the replica's own thread pool
+    pictures = [
+        server.http.post("/api/predict", content=png, headers={"content-type": "image/png"})
+        for server in (replica, main)
+    ]
+    assert [answer.status_code for answer in pictures] == [200, 200]
+    np.testing.assert_allclose(pictures[0].json()["probabilities"], pictures[1].json()["probabilities"])

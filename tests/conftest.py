@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder."""
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
@@ -21,16 +22,14 @@ def mnist() -> Dataset:
 @pytest.fixture
 def server_factory(tmp_path: Path, mnist) -> Iterator[Callable[..., Server]]:
     """Real ``deeplook serve`` processes on free ports (the dataset is cached before they start)."""
-    servers: list[Server] = []
+    with ExitStack() as servers:
 
-    def start(data_dir: Path | None = None, env: dict[str, str] | None = None, startup: float = 30) -> Server:
-        server = Server(data_dir or tmp_path / "data", env, startup)
-        servers.append(server)
-        return server
+        def start(
+            data_dir: Path | None = None, env: dict[str, str] | None = None, startup: float = 30
+        ) -> Server:
+            return servers.enter_context(closing(Server(data_dir or tmp_path / "data", env, startup)))
 
-    yield start
-    for server in servers:
-        server.close()
+        yield start
 
 
 @pytest.fixture

@@ -320,12 +320,11 @@ class RunManager:
     def _epoch_recorded(self, run: LiveRun, event: EpochRecorded) -> None:
         metrics = event.metrics
         run.epochs = [e for e in run.epochs if e.epoch < metrics.epoch] + [metrics]
-        run.checkpoint_epoch = metrics.epoch
         run.live_weights = None
         steps = self.writer.take_steps(run.id)
         self.writer.submit(self.store.add_epoch, run.id, metrics, steps)
         recorded = self.writer.submit(self.store.set_checkpoint_epoch, run.id, metrics.epoch)
-        recorded.add_done_callback(functools.partial(self._prune, run.id, metrics.epoch))
+        recorded.add_done_callback(functools.partial(self._checkpoint_written, run, metrics.epoch))
         self.reports.forget(run.id, metrics.epoch - 1)
         self.models.recorded(
             ServingModel(
@@ -339,11 +338,17 @@ class RunManager:
         )
         self.hub.publish(EpochMessage(run_id=run.id, metrics=metrics).model_dump_json(), run.id)
 
-    def _prune(self, run_id: str, epoch: int, recorded: Future[None]) -> None:
-        """(The writer's thread) the database holds the epoch's checkpoint: older ones can go."""
+    def _checkpoint_written(self, run: LiveRun, epoch: int, recorded: Future[None]) -> None:
+        """(The writer's thread) the database holds the epoch's checkpoint: only now does the run say it
+        has one (a crash before this point would lose what it said), and older ones can go."""
         if recorded.exception() is None:
+            self._loop.call_soon_threadsafe(self._checkpoint_saved, run, epoch)
             with contextlib.suppress(OSError):
-                self.files.prune_checkpoints(run_id, epoch)
+                self.files.prune_checkpoints(run.id, epoch)
+
+    @staticmethod
+    def _checkpoint_saved(run: LiveRun, epoch: int) -> None:
+        run.checkpoint_epoch = max(run.checkpoint_epoch, epoch)
 
     def _niceness(self, running: int) -> int:
         """How much lower than the server's a trainer's priority is: ``worker_niceness`` while the runs

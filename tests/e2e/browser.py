@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page, WebSocketRoute
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from deeplook.engine.status import FINISHED as FINISHED_STATUSES
 from tests.support import Server
@@ -160,3 +160,14 @@ def route_sockets(page: Page) -> list[WebSocketRoute]:
 
     page.route_web_socket("**/ws", through)
     return sockets
+
+
+def open_inside(page: Page, run_id: str) -> None:
+    """The Look inside tab on ``run_id``, picked in its list once the list holds it."""
+    page.click("[data-tab='inside']")
+    page.wait_for_function(
+        "(id) => [...document.querySelectorAll('[data-inside-run] option')].some((o) => o.value === id)",
+        arg=run_id,
+    )
+    page.select_option("[data-inside-run]", run_id)
+    expect(page.locator("[data-panel='inside']")).to_have_attribute("data-run", run_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
@@ -81,18 +82,15 @@ def console() -> Console:
 @pytest.fixture
 def context_factory(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     """New browser contexts (fresh storage); closed after the test."""
-    contexts: list[BrowserContext] = []
+    with ExitStack() as contexts:
 
-    def make(**options: object) -> BrowserContext:
-        options.setdefault("viewport", DESKTOP)
-        context = browser.new_context(**options)  # type: ignore[arg-type]
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context
+        def make(**options: object) -> BrowserContext:
+            options.setdefault("viewport", DESKTOP)
+            context = contexts.enter_context(closing(browser.new_context(**options)))  # type: ignore[arg-type]
+            context.set_default_timeout(15_000)
+            return context
 
-    yield make
-    for context in contexts:
-        context.close()
+        yield make
 
 
 @pytest.fixture

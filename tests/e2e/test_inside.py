@@ -15,6 +15,7 @@ from tests.e2e.browser import (
     SCREENSHOTS,
     change_run,
     open_dashboard,
+    open_inside,
     screenshot,
     start_run,
     stop_active,
@@ -50,15 +51,9 @@ def shot(page: Page, locator: Locator, name: str) -> None:
     page.set_viewport_size(size)
 
 
-def open_inside(page: Page, run_id: str) -> None:
+def open_loaded(page: Page, run_id: str) -> None:
     """The Look inside tab on ``run_id`` (picked in its list), its latest epoch loaded."""
-    page.click("[data-tab='inside']")
-    page.wait_for_function(
-        "(id) => [...document.querySelectorAll('[data-inside-run] option')].some((o) => o.value === id)",
-        arg=run_id,
-    )
-    page.select_option("[data-inside-run]", run_id)
-    expect(page.locator("[data-panel='inside']")).to_have_attribute("data-run", run_id)
+    open_inside(page, run_id)
     expect(page.locator(CELLS)).to_have_count(100)
 
 
@@ -146,7 +141,7 @@ def test_every_panel_renders_live_during_a_run(page: Page, server: Server) -> No
 
 
 def test_one_cell_shows_exactly_its_images(page: Page, server: Server, adam5: str) -> None:
-    open_inside(page, adam5)
+    open_loaded(page, adam5)
     counts = confusion_counts(page)
     assert sum(map(sum, counts)) == 10_000
     cells = [(counts[i][j], i, j) for i in range(10) for j in range(10) if i != j and 0 < counts[i][j] <= 60]
@@ -164,7 +159,7 @@ def test_one_cell_shows_exactly_its_images(page: Page, server: Server, adam5: st
 
 
 def test_epoch_slider_shows_the_random_start_and_the_trained_net(page: Page, adam5: str) -> None:
-    open_inside(page, adam5)
+    open_loaded(page, adam5)
     slider = page.locator("[data-inside-epoch]")
     expect(slider).to_have_attribute("max", "5")
     expect(page.locator(WEIGHTS)).to_have_attribute("data-shown-epoch", "5")
@@ -188,7 +183,7 @@ def test_epoch_slider_shows_the_random_start_and_the_trained_net(page: Page, ada
 
 
 def test_the_network_on_a_test_digit_and_on_a_drawing(page: Page, adam5: str) -> None:
-    open_inside(page, adam5)
+    open_loaded(page, adam5)
     expect(page.locator("[data-test-gallery] button")).to_have_count(24)
     page.click("[data-gallery-next]")
     expect(page.locator("[data-gallery-range]")).to_contain_text("images 25\N{EN DASH}48")
@@ -212,7 +207,7 @@ def test_the_network_on_a_test_digit_and_on_a_drawing(page: Page, adam5: str) ->
 
 
 def test_a_test_digit_shows_where_the_network_looked(page: Page, server: Server, adam5: str) -> None:
-    open_inside(page, adam5)
+    open_loaded(page, adam5)
     first = page.locator("[data-test-gallery] button").first
     first.click()
     figure = page.locator("[data-digit-saliency]")
@@ -243,7 +238,7 @@ def test_fashion_mnist_uses_its_class_names(page: Page, server: Server, adam5: s
     stop_active(server)
     run_id = start_run(server, preset="notebook-adam", epochs=1, dataset="fashion-mnist")
     wait_run(server, run_id, lambda run: run["status"] in FINISHED, timeout=120)
-    open_inside(page, run_id)
+    open_loaded(page, run_id)
     expect(page.locator("[data-inside-about]")).to_contain_text("Fashion-MNIST")
     expect(page.locator("[data-confusion] thead th.col-head")).to_have_text([*FASHION, "Ankle boot"])
     expect(page.locator("[data-mistakes] figure .example-true").first).to_have_text(
@@ -262,7 +257,7 @@ def test_keyboard_and_korean(page: Page, adam5: str) -> None:
     page.keyboard.press("ArrowRight")  # the tabs are a keyboard-navigable tablist
     expect(page.locator("[data-tab='inside']")).to_have_attribute("aria-selected", "true")
     assert page.evaluate("location.hash") == "#inside"
-    open_inside(page, adam5)
+    open_loaded(page, adam5)
 
     page.select_option("[data-language]", "ko")
     expect(page.locator("[data-tab='inside']")).to_have_text("들여다보기")
@@ -282,7 +277,7 @@ def test_dark_theme_and_phone(
 ) -> None:
     dark = console.listen(context_factory(color_scheme="dark").new_page())
     open_dashboard(dark, server, "inside")
-    open_inside(dark, adam5)
+    open_loaded(dark, adam5)
     dark.locator("[data-test-gallery] button").first.click()
     expect(dark.locator("[data-digit-probs] li[data-winner]")).to_have_count(1)
     dark.evaluate("window.scrollTo(0, 0)")
@@ -292,7 +287,7 @@ def test_dark_theme_and_phone(
         context_factory(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True).new_page()
     )
     open_dashboard(phone, server, "inside")
-    open_inside(phone, adam5)
+    open_loaded(phone, adam5)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the Look inside tab is {width}px wide"
     screenshot(phone, "inside-phone")

@@ -17,6 +17,7 @@ from tests.e2e.browser import (
     ONE,
     ZERO,
     open_dashboard,
+    open_inside,
     record_attribute,
     recorded,
     screenshot,
@@ -49,13 +50,7 @@ def runs(server: Server) -> dict[str, str]:
 
 def open_look(page: Page, run_id: str, view: str) -> None:
     """The Look inside tab on ``run_id`` (picked in its list), showing one of its views."""
-    page.click("[data-tab='inside']")
-    page.wait_for_function(
-        "(id) => [...document.querySelectorAll('[data-inside-run] option')].some((o) => o.value === id)",
-        arg=run_id,
-    )
-    page.select_option("[data-inside-run]", run_id)
-    expect(page.locator("[data-panel='inside']")).to_have_attribute("data-run", run_id)
+    open_inside(page, run_id)
     page.click(f"[data-look-tab='{view}']")
     expect(page.locator("[data-panel='inside']")).to_have_attribute("data-look", view)
     if view != "overview":

@@ -4,6 +4,7 @@ is gone) and the run resumes."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -85,3 +86,29 @@ def test_a_lock_past_the_limit_fails_the_run_and_the_failure_is_recorded_after(s
     assert restarted.http.post(f"/api/runs/{run_id}/resume").status_code == 200
     wait_for_run(restarted.http.get, run_id, lambda r: r["status"] == "running")
     restarted.http.post(f"/api/runs/{run_id}/stop")
+
+
+def test_a_run_says_it_has_a_checkpoint_only_once_the_database_holds_it(server_factory, tmp_path):
+    """A server killed right after answering "checkpoint_epoch: 2" must come back with epoch 2 (the
+    run's memory said so before SQLite did, and the killed-server test saw 1 after a restart)."""
+    server = server_factory(tmp_path / "data")
+    database = tmp_path / "data" / "deeplook.sqlite3"
+    run_id = server.http.post("/api/runs", json={"preset": "notebook-sgd", "epochs": 40, "seed": 3}).json()[
+        "id"
+    ]
+    wait_for_run(server.http.get, run_id, lambda r: r["status"] == "running")
+    holder = hold_lock(database, 4.0)
+    with sqlite3.connect(database) as reader:  # WAL: reads go on under the writer's lock
+        (stored,) = reader.execute("SELECT checkpoint_epoch FROM runs WHERE id = ?", (run_id,)).fetchone()
+    said = []
+    while holder.poll() is None:
+        said.append(server.http.get(f"/api/runs/{run_id}").json())
+        time.sleep(0.05)
+    holder.communicate()
+    assert max(run["epochs_done"] for run in said) > max(stored, 0)  # epochs ended under the lock
+    assert {run["checkpoint_epoch"] for run in said} == {stored}  # and none was claimed as saved
+    later = wait_for_run(server.http.get, run_id, lambda r: r["checkpoint_epoch"] > stored, timeout=30)
+    server.http.post(f"/api/runs/{run_id}/stop")
+    with sqlite3.connect(database) as reader:
+        (now,) = reader.execute("SELECT checkpoint_epoch FROM runs WHERE id = ?", (run_id,)).fetchone()
+    assert now >= later["checkpoint_epoch"]

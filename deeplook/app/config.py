@@ -18,6 +18,11 @@ def default_data_dir() -> Path:
     return Path(base) / "deeplook"
 
 
+def cores() -> int:
+    """The machine's cores: the default for runs at once and for picture threads."""
+    return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     """Every setting of the service; each can be set as ``DEEPLOOK_<NAME>`` (see the README)."""
 
@@ -39,7 +44,7 @@ class Settings(BaseSettings):
     )
     max_image_pixels: int = Field(16_000_000, ge=784, description="uploaded images above this get 413")
     image_threads: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=cores,
         ge=1,
         description="threads that turn uploaded pictures into pixels (default: the core count)",
     )
@@ -61,7 +66,7 @@ class Settings(BaseSettings):
     ws_ping_timeout: float = Field(5.0, gt=0, description="close a websocket whose pong is this late")
     step_points: int = Field(2000, ge=100, description="step losses kept when a long curve is downsampled")
     max_active_runs: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=cores,
         ge=1,
         description="runs that train at the same time (default: the core count); more wait, queued",
     )
@@ -113,7 +118,7 @@ class Settings(BaseSettings):
 
     @property
     def cores(self) -> int:
-        return os.cpu_count() or 1
+        return cores()
 
     @property
     def shared_dir(self) -> Path:

@@ -354,7 +354,7 @@ class RunManager:
         """How much lower than the server's a trainer's priority is: ``worker_niceness`` while the runs
         occupy every core (a Ray actor's too, whose machine is not ours to judge); with a core to spare
         none competes with the server, and they train at its priority."""
-        crowded = running >= (os.cpu_count() or 1) or self.executor.name != "local"
+        crowded = running >= self.settings.cores or self.executor.name != "local"
         return self.settings.worker_niceness if crowded else 0
 
     def _running_pids(self) -> list[int]:

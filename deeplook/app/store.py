@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from deeplook.app.workers.training import Steps
 from deeplook.engine.config import TrainConfig
 from deeplook.engine.status import ACTIVE, Reason, RunStatus
 from deeplook.engine.train import EpochMetrics, LearningRateChange, StepMetrics
@@ -271,15 +272,15 @@ class Store:
 
     # -- metrics: writes ----------------------------------------------------------------------------
 
-    def add_steps(self, steps: dict[str, list[StepMetrics]]) -> None:
-        """Steps of several runs in one transaction."""
+    def add_steps(self, steps: Mapping[str, Sequence[Steps]]) -> None:
+        """Steps of several runs (each run's batches as they came from its worker) in one transaction."""
         if not any(steps.values()):
             return
         with self._transaction() as db:
             for run_id, batch in steps.items():
                 _insert_steps(db, run_id, batch)
 
-    def add_epoch(self, run_id: str, epoch: EpochMetrics, steps: list[StepMetrics]) -> None:
+    def add_epoch(self, run_id: str, epoch: EpochMetrics, steps: Sequence[Steps]) -> None:
         """The epoch's metrics with its last unsaved steps, in one transaction."""
         with self._transaction() as db:
             _insert_steps(db, run_id, steps)
@@ -429,9 +430,15 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
     )
 
 
-def _insert_steps(db: sqlite3.Connection, run_id: str, steps: list[StepMetrics]) -> None:
+def _insert_steps(db: sqlite3.Connection, run_id: str, batches: Sequence[Steps]) -> None:
+    """One row per step, straight from the batches' columns (no object per step)."""
+    rows = (
+        (run_id, *row)
+        for steps in batches
+        for row in zip(*(getattr(steps, c).tolist() for c in STEP_COLUMNS), strict=True)
+    )
     db.executemany(
         f"INSERT OR REPLACE INTO steps (run_id, {', '.join(STEP_COLUMNS)})"
         f" VALUES (?, {', '.join('?' * len(STEP_COLUMNS))})",
-        [(run_id, *(getattr(s, c) for c in STEP_COLUMNS)) for s in steps],
+        rows,
     )

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from deeplook.app.store import Store
 from deeplook.app.workers.training import Steps
-from deeplook.engine.train import StepMetrics
 
 logger = logging.getLogger("deeplook.store")
 T = TypeVar("T")
@@ -45,7 +44,7 @@ class StoreWriter:
         self._on_step_failure = on_step_failure
         self._queue: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
         self._steps: dict[str, list[Steps]] = {}
-        """Per run, its step batches as they came (columns: made into rows in the writer's thread)."""
+        """Per run, its step batches as they came (columns: the store makes the rows, in this thread)."""
         self._steps_lock = threading.Lock()
         self._locked_since: float | None = None
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
@@ -68,11 +67,10 @@ class StoreWriter:
         with self._steps_lock:
             self._steps.setdefault(run_id, []).append(steps)
 
-    def take_steps(self, run_id: str) -> list[StepMetrics]:
-        """The run's buffered steps, removed from the buffer (an epoch write carries them)."""
+    def take_steps(self, run_id: str) -> list[Steps]:
+        """The run's buffered step batches, removed from the buffer (an epoch write carries them)."""
         with self._steps_lock:
-            batches = self._steps.pop(run_id, [])
-        return _metrics(batches)
+            return self._steps.pop(run_id, [])
 
     def forget_steps(self, run_id: str) -> None:
         with self._steps_lock:
@@ -124,8 +122,7 @@ class StoreWriter:
         if not batch:
             return
         try:
-            rows = {run_id: _metrics(batches) for run_id, batches in batch.items()}
-            self._attempt(lambda: self.store.add_steps(rows))
+            self._attempt(lambda: self.store.add_steps(batch))
         except _Locked:
             if self.locked_for > self.lock_limit or final:
                 self._fail_steps(batch, f"the database was locked for more than {self.lock_limit:g} s")
@@ -186,7 +183,3 @@ def _describe(error: sqlite3.Error) -> str:
     if "full" in text.lower():
         return f"the disk is full ({text})"
     return text
-
-
-def _metrics(batches: list[Steps]) -> list[StepMetrics]:
-    return [step for steps in batches for step in steps.metrics()]

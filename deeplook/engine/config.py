@@ -239,12 +239,25 @@ def _applies_to_optimizers(setting: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _choice(
-    name: str, section: Section, help: str, registry: str, names: Iterable[str], advanced: bool = False
+    name: str,
+    section: Section,
+    help: str,
+    registry: str,
+    names: Iterable[str],
+    advanced: bool = False,
+    field: str | None = None,
 ) -> Setting:
-    """A setting whose value is one name of an engine registry."""
-    field = "name" if name == "optimizer" else name  # the optimizer's own section names it
+    """A setting whose value is one name of the engine registry ``registry`` (its field: ``name``
+    unless given)."""
     return Setting(
-        name, section, field, "choice", help, choices=tuple(names), registry=registry, advanced=advanced
+        name,
+        section,
+        field or name,
+        "choice",
+        help,
+        choices=tuple(names),
+        registry=registry,
+        advanced=advanced,
     )
 
 
@@ -293,7 +306,7 @@ def _settings() -> tuple[Setting, ...]:
             advanced=True,
             applies_when=("init", tuple(name for name, init in INITIALIZERS.items() if init.uses_std)),
         ),
-        _choice("optimizer", "optimizer", "how weights are updated", "optimizers", OPTIMIZERS),
+        _choice("optimizer", "optimizer", "how weights are updated", "optimizers", OPTIMIZERS, field="name"),
         Setting(
             "lr",
             "optimizer",

@@ -23,8 +23,10 @@ def test_store_truncates_after_a_checkpoint_and_marks_active_runs_interrupted(tm
     store.create_run(RUN, config, "notebook-sgd", RunStatus.RUNNING, name="first")
     for epoch in (1, 2):
         batch = [StepMetrics(s, epoch, 1.0 / s, 0.5) for s in range((epoch - 1) * 10 + 1, epoch * 10 + 1)]
-        store.add_epoch(RUN, EpochMetrics(epoch, epoch * 10, 0.3, 0.9, 0.3, 0.9, 1.0, 10.0), batch)
-    store.add_steps({RUN: [StepMetrics(21, 3, 0.1, 0.9)]})
+        store.add_epoch(
+            RUN, EpochMetrics(epoch, epoch * 10, 0.3, 0.9, 0.3, 0.9, 1.0, 10.0), [Steps.of(batch)]
+        )
+    store.add_steps({RUN: [Steps.of([StepMetrics(21, 3, 0.1, 0.9)])]})
     store.add_lr_change(RUN, LearningRateChange(25, 0.01))
 
     assert store.mark_interrupted() == [RUN]

@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 from deeplook.app.runs import build_config
 from deeplook.app.schemas import RunCreate
 from deeplook.app.store import Store
+from deeplook.app.workers.training import Steps
 from deeplook.engine.status import RunStatus
 from deeplook.engine.train import EpochMetrics, StepMetrics
 from tests.hold.test_lifecycle import at_once
@@ -36,7 +37,7 @@ def long_history(data_dir: Path) -> str:
             StepMetrics(s, epoch, 2.3 / (1 + s / 1000), 0.9) for s in range(first, first + STEPS_PER_EPOCH)
         ]
         metrics = EpochMetrics(epoch, epoch * STEPS_PER_EPOCH, 0.1, 0.97, 0.1, 0.96, 1.0, 60000.0)
-        store.add_epoch(run_id, metrics, steps)
+        store.add_epoch(run_id, metrics, [Steps.of(steps)])
     store.set_status(run_id, RunStatus.COMPLETED)
     store.close()
     return run_id

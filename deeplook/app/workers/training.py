@@ -101,10 +101,6 @@ class Steps:
             np.fromiter((s.accuracy for s in steps), np.float64, len(steps)),
         )
 
-    def metrics(self) -> list[StepMetrics]:
-        columns = (self.step.tolist(), self.epoch.tolist(), self.loss.tolist(), self.accuracy.tolist())
-        return [StepMetrics(*row) for row in zip(*columns, strict=True)]
-
 
 @dataclass(frozen=True, eq=False)
 class Report:
